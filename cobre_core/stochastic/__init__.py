@@ -1,0 +1,1 @@
+"""Stochastic inputs: PAR(p) inflow models, opening trees and forward sampling."""
