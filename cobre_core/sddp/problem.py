@@ -1,0 +1,176 @@
+"""The study as the algorithm sees it: stage LPs, opening tree, lanes of solvers, cut pools.
+
+Lanes make results independent of the thread count: every stage has one HiGHS instance per lane,
+and work items are assigned to lanes by index (forward scenario or opening modulo the number of
+lanes), processed in a fixed order inside a lane. Threads only decide how many lanes run at once,
+so each instance sees the same sequence of warm-started solves whatever the thread count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cobre_core.errors import ErrorKind, SolverError, record
+from cobre_core.solver.highs_solver import HighsSolver, LpStatus
+from cobre_core.solver.stage_lp import COST_SCALE, StageLp, build_stage_lp
+from cobre_core.stochastic.noise import OpeningTree, generate_opening_tree, noise_groups
+from cobre_core.system.case import Case
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class CutPool:
+    """Cuts of one stage's future cost, in scaled units: theta >= alpha + pi . x_out."""
+
+    dim: int
+    alpha: list[float] = field(default_factory=list)
+    pi: list[FloatArray] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.alpha)
+
+    def arrays(self) -> tuple[FloatArray, FloatArray]:
+        pi = np.array(self.pi).reshape(len(self.pi), self.dim)
+        return np.array(self.alpha), pi
+
+
+@dataclass(frozen=True)
+class Solved:
+    """What one stage solve returns to the algorithm."""
+
+    objective: float  # scaled, includes discount * theta
+    immediate_cost: float  # $ (undiscounted stage cost)
+    out_state: FloatArray
+    duals: FloatArray | None  # cut coefficients (scaled) when requested
+    primal: FloatArray | None
+    row_duals: FloatArray | None
+
+
+def effective_noise(case: Case, t: int, eta: FloatArray, lags: FloatArray) -> FloatArray:
+    """Apply the truncation non-negativity method to the inflow part of a noise vector."""
+    if case.inflow_method not in ("truncation", "truncation_with_penalty"):
+        return eta
+    par = case.par
+    det = par.deterministic_part(t, lags)
+    sigma = par.sigma[t]
+    n = case.num_hydros
+    z = det + sigma * eta[:n]
+    neg = (z < 0) & (sigma > 0)
+    if not neg.any():
+        return eta
+    out = eta.copy()
+    out[:n][neg] = np.maximum(eta[:n][neg], -det[neg] / sigma[neg])
+    return out
+
+
+class Problem:
+    """Stage LPs, the opening tree and per-lane solvers for a case."""
+
+    def __init__(self, case: Case, lanes: int = 4) -> None:
+        self.case = case
+        self.num_stages = case.num_stages
+        self.stage_lps: list[StageLp] = [build_stage_lp(case, t) for t in range(case.num_stages)]
+        self.state_dim = case.state_dim
+        seasons = [c.season_id for c in case.calendar]
+        years = [c.start_date.year for c in case.calendar]
+        self.tree: OpeningTree = generate_opening_tree(
+            case.seed,
+            [c.stage_id for c in case.calendar],
+            [s.num_openings for s in case.stages],
+            case.noise.dim,
+            noise_groups(seasons, years),
+        )
+        self.num_lanes = max(1, int(lanes))
+        self.solvers: list[list[HighsSolver]] = [
+            [HighsSolver(slp.lp) for slp in self.stage_lps] for _ in range(self.num_lanes)
+        ]
+        self.cuts: list[CutPool] = [CutPool(self.state_dim) for _ in range(self.num_stages)]
+        self.initial_state = np.concatenate([case.initial_storage, case.initial_lags.ravel()])
+
+    # -- cuts ----------------------------------------------------------------------------------
+    def add_cuts(self, t: int, alphas: FloatArray, pis: FloatArray) -> None:
+        """Append cuts to stage ``t`` on every lane, as one batch of rows."""
+        m = alphas.size
+        if m == 0:
+            return
+        pool = self.cuts[t]
+        for a, p in zip(alphas, pis, strict=True):
+            pool.alpha.append(float(a))
+            pool.pi.append(np.array(p, dtype=np.float64))
+        slp = self.stage_lps[t]
+        d = self.state_dim
+        index = np.empty((m, d + 1), dtype=np.int32)
+        index[:, 0] = slp.layout.theta
+        index[:, 1:] = slp.layout.out_state_cols
+        value = np.empty((m, d + 1))
+        value[:, 0] = 1.0
+        value[:, 1:] = -pis
+        starts = np.arange(0, m * (d + 1), d + 1, dtype=np.int32)
+        upper = np.full(m, np.inf)
+        for lane in self.solvers:
+            lane[t].add_rows(alphas, upper, starts, index.ravel(), value.ravel())
+
+    # -- solving -------------------------------------------------------------------------------
+    def realize(self, t: int, state: FloatArray, opening: int) -> FloatArray:
+        """The effective noise vector of ``opening`` at stage ``t`` for an incoming state."""
+        eta = self.tree.openings[t][opening]
+        lags = state[self.case.num_hydros :].reshape(self.case.max_lag, self.case.num_hydros)
+        return effective_noise(self.case, t, eta, lags)
+
+    def solve(
+        self,
+        lane: int,
+        t: int,
+        state: FloatArray,
+        eta: FloatArray,
+        *,
+        want_duals: bool = False,
+        want_solution: bool = False,
+        context: dict | None = None,
+    ) -> Solved:
+        """Patch stage ``t`` on ``lane`` with state and noise, solve, and read what is asked."""
+        slp = self.stage_lps[t]
+        solver = self.solvers[lane][t]
+        rows, lo, hi = slp.row_patch(state, eta)
+        solver.set_row_bounds(rows, lo, hi)
+        cols = slp.col_patch(eta)
+        if cols is not None:
+            solver.set_col_bounds(*cols)
+        status = solver.solve()
+        if status != LpStatus.OPTIMAL:
+            status = solver.solve_cold()
+        if status != LpStatus.OPTIMAL:
+            ctx = dict(context or {})
+            raise SolverError(
+                record(
+                    ErrorKind.SOLVER_FAILURE,
+                    f"stage LP {status.value} at stage {self.case.calendar[t].stage_id}",
+                    "Check bounds and penalties: an infeasible stage usually means a hard bound "
+                    "(storage, thermal minimum) cannot be met; enable the inflow penalty or "
+                    "truncation for negative inflows.",
+                    stage=self.case.calendar[t].stage_id,
+                    solver_status=solver.status_text(),
+                    **ctx,
+                )
+            )
+        x, y = solver.solution()
+        obj = solver.objective()
+        theta = x[slp.layout.theta]
+        return Solved(
+            objective=obj,
+            immediate_cost=(obj - slp.discount * theta) * COST_SCALE,
+            out_state=x[slp.layout.out_state_cols],
+            duals=y[slp.fix_rows] if want_duals else None,
+            primal=x if want_solution else None,
+            row_duals=y if want_solution else None,
+        )
+
+    def lp_solves(self) -> int:
+        return sum(s.solves for lane in self.solvers for s in lane)
+
+    def solve_seconds(self) -> float:
+        return sum(s.solve_seconds for lane in self.solvers for s in lane)

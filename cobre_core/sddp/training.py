@@ -1,0 +1,248 @@
+"""SDDP training (Pereira & Pinto): forward pass, backward pass, lower bound, convergence test.
+
+Reads like the algorithm::
+
+    repeat
+        trial states, costs = forward_pass(iteration)      # sample scenarios, go down the stages
+        backward_pass(trial states)                         # one cut per trial state and stage
+        lower bound = expected stage-0 value over openings
+        upper bound = mean trajectory cost (+- std)
+    until a stopping rule fires
+
+Everything is deterministic for a seed; threads only change the wall time.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cobre_core.errors import CancelledError, ErrorKind, record
+from cobre_core.sddp.problem import Problem
+from cobre_core.sddp.risk import Expectation, RiskMeasure
+from cobre_core.sddp.stopping import Progress, StoppingRule, check
+from cobre_core.solver.stage_lp import COST_SCALE
+from cobre_core.stochastic.noise import forward_openings
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class IterationRecord:
+    """One row of training/convergence.parquet."""
+
+    iteration: int
+    lower_bound: float
+    upper_bound_mean: float
+    upper_bound_std: float
+    gap_percent: float | None
+    cuts_added: int
+    cuts_removed: int
+    cuts_active: int
+    time_forward_ms: int
+    time_backward_ms: int
+    time_total_ms: int
+    forward_passes: int
+    lp_solves: int
+
+    @property
+    def gap(self) -> float:
+        return (self.upper_bound_mean - self.lower_bound) / max(1.0, abs(self.upper_bound_mean))
+
+
+@dataclass
+class TrainingOutcome:
+    """History and termination of a training run (the policy lives in the Problem's cut pools)."""
+
+    history: list[IterationRecord] = field(default_factory=list)
+    termination_reason: str = ""
+    wall_seconds: float = 0.0
+
+
+class Trainer:
+    """Runs SDDP iterations on a :class:`Problem` with a thread pool over solver lanes."""
+
+    def __init__(
+        self,
+        problem: Problem,
+        forward_passes: int,
+        rules: Sequence[StoppingRule],
+        stopping_mode: str = "any",
+        threads: int = 1,
+        risk: RiskMeasure | None = None,
+    ) -> None:
+        self.p = problem
+        self.forward_passes = max(1, int(forward_passes))
+        self.rules = list(rules)
+        self.stopping_mode = stopping_mode
+        self.threads = max(1, int(threads))
+        self.risk = risk or Expectation()
+        self.discounts = np.array([slp.discount for slp in problem.stage_lps])
+        self.cumulative = np.concatenate([[1.0], np.cumprod(self.discounts)[:-1]])
+
+    # -- parallel helper -------------------------------------------------------------------------
+    def _run_lanes(self, work: Callable[[int], None], pool: ThreadPoolExecutor | None) -> None:
+        lanes = range(self.p.num_lanes)
+        if pool is None:
+            for lane in lanes:
+                work(lane)
+            return
+        for fut in [pool.submit(work, lane) for lane in lanes]:
+            fut.result()
+
+    # -- the three steps -------------------------------------------------------------------------
+    def forward_pass(
+        self, iteration: int, pool: ThreadPoolExecutor | None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Sample trajectories; returns trial states ``(F, T, d)`` (incoming) and costs ``(F,)``."""
+        p, n_t, f = self.p, self.p.num_stages, self.forward_passes
+        states = np.empty((f, n_t, p.state_dim))
+        costs = np.zeros(f)
+        counts = [s.num_openings for s in p.case.stages]
+
+        def work(lane: int) -> None:
+            for sc in range(lane, f, p.num_lanes):
+                picks = forward_openings(p.case.seed, iteration, sc, counts)
+                x = p.initial_state
+                total = 0.0
+                for t in range(n_t):
+                    states[sc, t] = x
+                    eta = p.realize(t, x, int(picks[t]))
+                    res = p.solve(lane, t, x, eta, context={"iteration": iteration, "scenario": sc})
+                    total += self.cumulative[t] * res.immediate_cost
+                    x = res.out_state
+                costs[sc] = total
+
+        self._run_lanes(work, pool)
+        return states, costs
+
+    def backward_pass(
+        self, iteration: int, states: FloatArray, pool: ThreadPoolExecutor | None
+    ) -> int:
+        """Add one cut per trial state to every stage but the last; returns cuts added."""
+        p = self.p
+        f = states.shape[0]
+        added = 0
+        for t in range(p.num_stages - 1, 0, -1):
+            n_open = p.tree.count(t)
+            obj = np.empty((f, n_open))
+            duals = np.empty((f, n_open, p.state_dim))
+
+            def work(lane: int, t: int = t, n_open: int = n_open) -> None:
+                for k in range(f):
+                    x = states[k, t]
+                    for o in range(lane, n_open, p.num_lanes):
+                        eta = p.realize(t, x, o)
+                        res = p.solve(
+                            lane,
+                            t,
+                            x,
+                            eta,
+                            want_duals=True,
+                            context={"iteration": iteration, "opening": o},
+                        )
+                        obj[k, o] = res.objective
+                        duals[k, o] = res.duals
+
+            self._run_lanes(work, pool)
+            alphas = np.empty(f)
+            pis = np.empty((f, p.state_dim))
+            for k in range(f):
+                w = self.risk.weights(obj[k])
+                x = states[k, t]
+                pi = w @ duals[k]
+                alphas[k] = float(w @ obj[k]) - float(pi @ x)
+                pis[k] = pi
+            p.add_cuts(t - 1, alphas, pis)
+            added += f
+        return added
+
+    def lower_bound(self, pool: ThreadPoolExecutor | None) -> float:
+        """Risk-aggregated stage-0 value over its openings at the initial state, in $."""
+        p = self.p
+        n_open = p.tree.count(0)
+        obj = np.empty(n_open)
+
+        def work(lane: int) -> None:
+            for o in range(lane, n_open, p.num_lanes):
+                eta = p.realize(0, p.initial_state, o)
+                obj[o] = p.solve(lane, 0, p.initial_state, eta).objective
+
+        self._run_lanes(work, pool)
+        return float(self.risk.weights(obj) @ obj) * COST_SCALE
+
+    # -- the loop --------------------------------------------------------------------------------
+    def train(
+        self,
+        on_iteration: Callable[[IterationRecord], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> TrainingOutcome:
+        """Iterate until a stopping rule fires or ``cancel`` is set (checked between iterations)."""
+        out = TrainingOutcome()
+        start = time.perf_counter()
+        pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        try:
+            iteration = 0
+            while True:
+                if cancel is not None and cancel.is_set():
+                    out.termination_reason = "cancelled"
+                    raise CancelledError(
+                        record(
+                            ErrorKind.CANCELLED,
+                            f"training cancelled after {iteration} iterations",
+                            "Completed iterations are kept; rerun to continue.",
+                            iteration=iteration,
+                        )
+                    )
+                iteration += 1
+                t0 = time.perf_counter()
+                states, costs = self.forward_pass(iteration, pool)
+                t1 = time.perf_counter()
+                added = self.backward_pass(iteration, states, pool)
+                lb = self.lower_bound(pool)
+                t2 = time.perf_counter()
+                ub = float(costs.mean())
+                std = float(costs.std(ddof=1)) if costs.size > 1 else 0.0
+                gap_pct = 100.0 * (ub - lb) / max(1.0, abs(ub)) if lb > 0 else None
+                rec = IterationRecord(
+                    iteration=iteration,
+                    lower_bound=lb,
+                    upper_bound_mean=ub,
+                    upper_bound_std=std,
+                    gap_percent=gap_pct,
+                    cuts_added=added,
+                    cuts_removed=0,
+                    cuts_active=sum(len(c) for c in self.p.cuts),
+                    time_forward_ms=round((t1 - t0) * 1000),
+                    time_backward_ms=round((t2 - t1) * 1000),
+                    time_total_ms=round((t2 - t0) * 1000),
+                    forward_passes=self.forward_passes,
+                    lp_solves=self.p.lp_solves(),
+                )
+                out.history.append(rec)
+                if on_iteration is not None:
+                    on_iteration(rec)
+                progress = Progress(
+                    iteration, time.perf_counter() - start, [r.lower_bound for r in out.history]
+                )
+                reason = check(self.rules, self.stopping_mode, progress)
+                if reason is not None:
+                    out.termination_reason = reason
+                    break
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+            out.wall_seconds = time.perf_counter() - start
+        return out
+
+
+def confidence_half_width(std: float, n: int) -> float:
+    """95% normal half-width of the upper-bound estimate."""
+    return 1.96 * std / math.sqrt(n) if n > 1 else 0.0
