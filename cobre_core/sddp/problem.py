@@ -140,9 +140,7 @@ class Problem:
         cols = slp.col_patch(eta)
         if cols is not None:
             solver.set_col_bounds(*cols)
-        status = solver.solve()
-        if status != LpStatus.OPTIMAL:
-            status = solver.solve_cold()
+        status = solver.solve_with_retries()
         if status != LpStatus.OPTIMAL:
             ctx = dict(context or {})
             raise SolverError(

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from cobre_core.errors import CancelledError, ErrorKind, record
 from cobre_core.sddp.problem import Problem
 from cobre_core.sddp.risk import Expectation, RiskMeasure
 from cobre_core.sddp.stopping import Progress, StoppingRule, check
@@ -135,7 +134,13 @@ class Trainer:
             obj = np.empty((f, n_open))
             duals = np.empty((f, n_open, p.state_dim))
 
-            def work(lane: int, t: int = t, n_open: int = n_open) -> None:
+            def work(
+                lane: int,
+                t: int = t,
+                n_open: int = n_open,
+                obj: FloatArray = obj,
+                duals: FloatArray = duals,
+            ) -> None:
                 for k in range(f):
                     x = states[k, t]
                     for o in range(lane, n_open, p.num_lanes):
@@ -184,7 +189,11 @@ class Trainer:
         on_iteration: Callable[[IterationRecord], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> TrainingOutcome:
-        """Iterate until a stopping rule fires or ``cancel`` is set (checked between iterations)."""
+        """Iterate until a stopping rule fires or ``cancel`` is set.
+
+        ``cancel`` is checked between iterations; a cancelled run keeps its cuts and history and
+        reports termination reason ``"cancelled"``.
+        """
         out = TrainingOutcome()
         start = time.perf_counter()
         pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
@@ -193,14 +202,7 @@ class Trainer:
             while True:
                 if cancel is not None and cancel.is_set():
                     out.termination_reason = "cancelled"
-                    raise CancelledError(
-                        record(
-                            ErrorKind.CANCELLED,
-                            f"training cancelled after {iteration} iterations",
-                            "Completed iterations are kept; rerun to continue.",
-                            iteration=iteration,
-                        )
-                    )
+                    break
                 iteration += 1
                 t0 = time.perf_counter()
                 states, costs = self.forward_pass(iteration, pool)

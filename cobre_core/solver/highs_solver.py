@@ -8,6 +8,7 @@ One instance must only be used by one thread at a time.
 
 from __future__ import annotations
 
+import time
 from enum import StrEnum
 
 import highspy
@@ -28,6 +29,13 @@ _OPTIONS: dict[str, object] = {
     "parallel": "off",
     "threads": 1,
 }
+
+
+_RETRY_LADDER: tuple[dict[str, object], ...] = (
+    {"presolve": "on"},
+    {"presolve": "on", "simplex_strategy": 4},
+    {"solver": "ipm", "presolve": "on"},
+)
 
 
 class LpStatus(StrEnum):
@@ -110,9 +118,10 @@ class HighsSolver:
 
     def solve(self) -> LpStatus:
         """Solve from the current basis; returns the status."""
+        t0 = time.perf_counter()
         self._h.run()
+        self.solve_seconds += time.perf_counter() - t0
         self.solves += 1
-        self.solve_seconds += float(self._h.getRunTime())
         status = self._h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return LpStatus.OPTIMAL
@@ -129,6 +138,26 @@ class HighsSolver:
         """Forget the basis and solve from scratch (fallback after a failed warm solve)."""
         self._h.clearSolver()
         return self.solve()
+
+    def solve_with_retries(self) -> LpStatus:
+        """Warm solve, then escalate as upstream does: cold start, presolve, interior point.
+
+        Options changed for a retry are restored afterwards, so later solves are unaffected.
+        """
+        status = self.solve()
+        if status == LpStatus.OPTIMAL:
+            return status
+        status = self.solve_cold()
+        for overrides in _RETRY_LADDER:
+            if status == LpStatus.OPTIMAL:
+                break
+            for name, value in overrides.items():
+                self._h.setOptionValue(name, value)
+            self._h.clearSolver()
+            status = self.solve()
+            for name in overrides:
+                self._h.setOptionValue(name, _OPTIONS[name])
+        return status
 
     def status_text(self) -> str:
         return self._h.modelStatusToString(self._h.getModelStatus())

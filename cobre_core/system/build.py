@@ -8,6 +8,7 @@ selection, evaporation linearisation, PAR precomputation and the noise layout.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -489,9 +490,6 @@ def build_case(path: Path | None, get_model: ModelGetter[Any], get_table: TableG
         [i for i in range(len(ncs)) if any(sd.ncs_std[i] > 0 for sd in stage_data)],
         dtype=np.int64,
     )
-    seed = config.training.tree_seed
-    if seed is None and config.training.scenario_source is not None:
-        seed = config.training.scenario_source.seed
     return Case(
         path=path,
         config=config,
@@ -509,8 +507,26 @@ def build_case(path: Path | None, get_model: ModelGetter[Any], get_table: TableG
         initial_lags=lags0,
         noise=NoiseLayout(len(hydros), stochastic_loads, stochastic_ncs),
         inflow_method=config.modeling.inflow_non_negativity.method,
-        seed=abs(int(seed)) if seed is not None else DEFAULT_SEED,
+        seed=_resolve_seed(config),
     )
+
+
+def apply_config(case: Case, config: ConfigFile) -> Case:
+    """The same case under another config.json (seed and inflow method follow the config)."""
+    return dataclasses.replace(
+        case,
+        config=config,
+        inflow_method=config.modeling.inflow_non_negativity.method,
+        seed=_resolve_seed(config),
+    )
+
+
+def _resolve_seed(config: ConfigFile) -> int:
+    """|training.tree_seed|, else the training scenario-source seed, else 42."""
+    seed = config.training.tree_seed
+    if seed is None and config.training.scenario_source is not None:
+        seed = config.training.scenario_source.seed
+    return abs(int(seed)) if seed is not None else DEFAULT_SEED
 
 
 def _entities(file_model: Any, attr: str) -> tuple[Any, ...]:

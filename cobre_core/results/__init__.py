@@ -1,0 +1,1 @@
+"""Outputs: atomic writes, convergence, policy store, simulation tables and their writer."""

@@ -1,0 +1,151 @@
+"""A trained policy: Benders cuts of each stage's future cost, and its on-disk store.
+
+Layout (ours; upstream uses FlatBuffers): ``policy/metadata.json`` and
+``policy/cuts/stage_NNN.parquet`` with columns ``cut_id`` (int32), ``intercept`` (float64, $) and
+``coefficients`` (list<float64>, $ per state unit, state order of ``state_names``). The cuts of
+stage t bound the future cost seen from stage t: ``theta_t >= intercept + coefficients . x``, with
+x the state leaving stage t (storage, then inflow lags lag-major).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from numpy.typing import NDArray
+
+from cobre_core.errors import ErrorKind, OutputError, record
+from cobre_core.results.atomic import (
+    is_complete,
+    mark_success,
+    staged_directory,
+    write_json_atomic,
+    write_parquet_atomic,
+)
+
+POLICY_FORMAT = "cobre-mcp-policy"
+POLICY_VERSION = 1
+
+_CUT_SCHEMA = pa.schema(
+    [
+        pa.field("cut_id", pa.int32(), nullable=False),
+        pa.field("intercept", pa.float64(), nullable=False),
+        pa.field("coefficients", pa.list_(pa.float64()), nullable=False),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class StageCuts:
+    """Cuts of one stage: ``intercepts (m,)`` and ``coefficients (m, d)``, in $."""
+
+    stage_id: int
+    intercepts: NDArray[np.float64]
+    coefficients: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.intercepts.size)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Cuts per stage plus the state definition; evaluate or store it, feed it to simulate."""
+
+    stage_ids: tuple[int, ...]
+    state_names: tuple[str, ...]
+    stages: tuple[StageCuts, ...]
+
+    @property
+    def state_dimension(self) -> int:
+        return len(self.state_names)
+
+    @property
+    def total_cuts(self) -> int:
+        return sum(len(s) for s in self.stages)
+
+    def evaluate(self, stage: int, state: NDArray[np.float64]) -> float:
+        """Future cost ($) seen from study stage position ``stage`` at outgoing ``state``."""
+        cuts = self.stages[stage]
+        if not len(cuts):
+            return 0.0
+        return max(0.0, float(np.max(cuts.intercepts + cuts.coefficients @ np.asarray(state))))
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the store atomically (staged directory, ``_SUCCESS`` last)."""
+        final = Path(directory)
+        with staged_directory(final) as tmp:
+            for sc in self.stages:
+                table = pa.table(
+                    {
+                        "cut_id": pa.array(np.arange(len(sc), dtype=np.int32)),
+                        "intercept": pa.array(sc.intercepts, pa.float64()),
+                        "coefficients": pa.array(
+                            [list(row) for row in sc.coefficients], pa.list_(pa.float64())
+                        ),
+                    },
+                    schema=_CUT_SCHEMA,
+                )
+                write_parquet_atomic(tmp / "cuts" / f"stage_{sc.stage_id:03d}.parquet", table)
+            write_json_atomic(
+                tmp / "metadata.json",
+                {
+                    "format": POLICY_FORMAT,
+                    "version": POLICY_VERSION,
+                    "num_stages": len(self.stage_ids),
+                    "stage_ids": list(self.stage_ids),
+                    "state_dimension": self.state_dimension,
+                    "state_names": list(self.state_names),
+                    "total_cuts": self.total_cuts,
+                    "cuts_per_stage": [len(s) for s in self.stages],
+                    "units": {"intercept": "$", "coefficients": "$ per state unit"},
+                },
+            )
+            mark_success(tmp)
+        return final
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Policy:
+        """Read a store written by :meth:`save`; OutputNotFound/OutputCorrupted on failure."""
+        root = Path(directory)
+        if not root.is_dir() or not is_complete(root):
+            raise OutputError(
+                record(
+                    ErrorKind.OUTPUT_NOT_FOUND,
+                    f"no complete policy at {root.name}",
+                    "Train first, or point to a directory holding policy/metadata.json and "
+                    "_SUCCESS.",
+                    path=str(root),
+                    expected_content="metadata.json, cuts/stage_NNN.parquet, _SUCCESS",
+                )
+            )
+        try:
+            meta = json.loads((root / "metadata.json").read_text())
+            if meta.get("format") != POLICY_FORMAT:
+                raise ValueError(f"unknown policy format {meta.get('format')!r}")
+            d = int(meta["state_dimension"])
+            stages = []
+            for sid in meta["stage_ids"]:
+                t = pq.read_table(root / "cuts" / f"stage_{sid:03d}.parquet")
+                coefs = np.array(t.column("coefficients").to_pylist(), dtype=np.float64)
+                stages.append(
+                    StageCuts(
+                        sid,
+                        t.column("intercept").to_numpy().astype(np.float64),
+                        coefs.reshape(len(t), d),
+                    )
+                )
+        except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+            raise OutputError(
+                record(
+                    ErrorKind.OUTPUT_CORRUPTED,
+                    f"policy store is unreadable: {exc}",
+                    "Retrain to regenerate the policy directory.",
+                    file=str(root / "metadata.json"),
+                    detail=str(exc),
+                )
+            ) from exc
+        return cls(tuple(meta["stage_ids"]), tuple(meta["state_names"]), tuple(stages))

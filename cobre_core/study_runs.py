@@ -1,0 +1,361 @@
+"""Library entry points: ``train`` and ``simulate`` (names from upstream's Python bindings spec).
+
+Both take a loaded :class:`~cobre_core.system.case.Case` or a case directory, optional
+``config_overrides`` (deep-merged over config.json), a progress callback, a thread count and an
+output directory. Outputs follow Cobre's layout and are published atomically.
+"""
+
+from __future__ import annotations
+
+import platform
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import highspy
+import numpy as np
+import pyarrow as pa
+
+from cobre_core.results.atomic import (
+    mark_success,
+    staged_directory,
+    write_json_atomic,
+    write_parquet_atomic,
+)
+from cobre_core.results.convergence import convergence_table
+from cobre_core.results.policy import Policy, StageCuts
+from cobre_core.sddp.problem import Problem
+from cobre_core.sddp.stopping import rules_from_config
+from cobre_core.sddp.training import IterationRecord, Trainer, confidence_half_width
+from cobre_core.solver.stage_lp import COST_SCALE
+from cobre_core.system.build import apply_config
+from cobre_core.system.case import Case
+
+DEFAULT_LANES = 4
+ProgressCallback = Callable[[IterationRecord], None]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def resolve_case(case: Case | str | Path, config_overrides: Mapping[str, Any] | None) -> Case:
+    """Load a case directory if needed and apply config overrides."""
+    if not isinstance(case, Case):
+        from cobre_core.loader import load_case
+
+        case = load_case(case)
+    if config_overrides:
+        case = apply_config(case, case.config.with_overrides(dict(config_overrides)))
+    return case
+
+
+def state_names(case: Case) -> tuple[str, ...]:
+    """Names of the state dimensions: storage per hydro, then inflow lags lag-major."""
+    names = [f"storage_hm3[hydro={h.id}]" for h in case.hydros]
+    for lag in range(1, case.max_lag + 1):
+        names += [f"inflow_lag{lag}_m3s[hydro={h.id}]" for h in case.hydros]
+    return tuple(names)
+
+
+def policy_from_problem(problem: Problem) -> Policy:
+    """Snapshot the problem's cut pools as a :class:`Policy` in $."""
+    stages = []
+    for t, pool in enumerate(problem.cuts):
+        alpha, pi = pool.arrays()
+        sid = problem.case.calendar[t].stage_id
+        stages.append(StageCuts(sid, alpha * COST_SCALE, pi * COST_SCALE))
+    return Policy(
+        tuple(c.stage_id for c in problem.case.calendar), state_names(problem.case), tuple(stages)
+    )
+
+
+def load_policy_into(problem: Problem, policy: Policy) -> None:
+    """Add a stored policy's cuts to a fresh problem (warm start or simulation)."""
+    if policy.state_dimension != problem.state_dim or len(policy.stages) != problem.num_stages:
+        from cobre_core.errors import CobreError, ErrorKind, record
+
+        raise CobreError(
+            record(
+                ErrorKind.INCOMPATIBLE_RUNS,
+                "policy does not match the case (state dimension or stage count differ)",
+                "Simulate with the policy trained on this case.",
+                field="state_dimension",
+                run_a_value=policy.state_dimension,
+                run_b_value=problem.state_dim,
+            )
+        )
+    for t, sc in enumerate(policy.stages):
+        problem.add_cuts(t, sc.intercepts / COST_SCALE, sc.coefficients / COST_SCALE)
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """Outcome of :func:`train`."""
+
+    final_lower_bound: float
+    final_upper_bound: float
+    final_upper_bound_std: float
+    final_gap: float
+    iterations: int
+    termination_reason: str
+    total_cuts: int
+    lp_solves: int
+    wall_time_ms: int
+    convergence_history: pa.Table
+    policy: Policy
+    output_directory: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def upper_bound_ci95(self) -> tuple[float, float]:
+        """95% confidence interval of the upper-bound estimate from the last iteration."""
+        n = int(self.convergence_history.column("forward_passes")[-1].as_py())
+        hw = confidence_half_width(self.final_upper_bound_std, n)
+        return (self.final_upper_bound - hw, self.final_upper_bound + hw)
+
+
+def _training_metadata(
+    case: Case, res: TrainingResult, started: str, threads: int, forward_passes: int
+) -> dict[str, Any]:
+    lb = res.final_lower_bound
+    converged = res.termination_reason not in ("iteration_limit", "time_limit", "cancelled")
+    return {
+        "cobre_version": f"cobre-mcp {__import__('cobre_core').__version__}",
+        "hostname": platform.node(),
+        "solver": "highs",
+        "solver_version": highspy.Highs().version(),
+        "started_at": started,
+        "completed_at": _now(),
+        "duration_seconds": res.wall_time_ms / 1000.0,
+        "status": "cancelled" if res.termination_reason == "cancelled" else "completed",
+        "configuration": {
+            "seed": case.seed,
+            "max_iterations": max(
+                (getattr(r, "limit", 0) for r in case.config.training.stopping_rules or ()),
+                default=None,
+            ),
+            "forward_passes": forward_passes,
+            "stopping_mode": case.config.training.stopping_mode,
+            "policy_mode": case.config.policy.mode,
+        },
+        "problem_dimensions": {
+            "num_stages": case.num_stages,
+            "num_hydros": len(case.hydros),
+            "num_thermals": len(case.thermals),
+            "num_buses": len(case.buses),
+            "num_lines": len(case.lines),
+        },
+        "iterations": {
+            "completed": res.iterations,
+            "converged_at": res.iterations if converged else None,
+        },
+        "convergence": {
+            "achieved": converged,
+            "final_gap_percent": 100.0 * res.final_gap if lb > 0 else None,
+            "termination_reason": res.termination_reason,
+        },
+        "row_pool": {
+            "total_generated": res.total_cuts,
+            "total_active": res.total_cuts,
+            "peak_active": res.total_cuts,
+        },
+        "distribution": {
+            "backend": "threads",
+            "world_size": 1,
+            "ranks_participated": 1,
+            "num_nodes": 1,
+            "threads_per_rank": threads,
+        },
+    }
+
+
+def write_training_outputs(
+    output_dir: Path,
+    case: Case,
+    result: TrainingResult,
+    started: str,
+    threads: int,
+    forward_passes: int,
+) -> None:
+    """Publish ``training/`` and ``policy/`` under ``output_dir`` (each staged, marker last)."""
+    result.policy.save(output_dir / "policy")
+    with staged_directory(output_dir / "training") as tmp:
+        write_parquet_atomic(tmp / "convergence.parquet", result.convergence_history)
+        write_json_atomic(
+            tmp / "metadata.json",
+            _training_metadata(case, result, started, threads, forward_passes),
+        )
+        mark_success(tmp)
+
+
+def train(
+    case: Case | str | Path,
+    config_overrides: Mapping[str, Any] | None = None,
+    progress_callback: ProgressCallback | None = None,
+    threads: int | None = None,
+    output_dir: str | Path | None = None,
+    cancel: threading.Event | None = None,
+) -> TrainingResult:
+    """Train an SDDP policy; write outputs under ``output_dir`` when given.
+
+    ``progress_callback`` receives each iteration's convergence record. Setting ``cancel`` stops
+    the run at the next iteration boundary; the result then reports ``"cancelled"`` and the
+    outputs hold every completed iteration.
+    """
+    started = _now()
+    case = resolve_case(case, config_overrides)
+    threads = max(1, int(threads or 1))
+    training = case.config.training
+    forward_passes = training.forward_passes or 1
+    problem = Problem(case, lanes=DEFAULT_LANES)
+    trainer = Trainer(
+        problem,
+        forward_passes,
+        rules_from_config(training),
+        training.stopping_mode,
+        threads=threads,
+    )
+    t0 = time.perf_counter()
+    outcome = trainer.train(progress_callback, cancel)
+    last = outcome.history[-1] if outcome.history else None
+    result = TrainingResult(
+        final_lower_bound=last.lower_bound if last else float("nan"),
+        final_upper_bound=last.upper_bound_mean if last else float("nan"),
+        final_upper_bound_std=last.upper_bound_std if last else float("nan"),
+        final_gap=last.gap if last else float("nan"),
+        iterations=len(outcome.history),
+        termination_reason=outcome.termination_reason,
+        total_cuts=sum(len(c) for c in problem.cuts),
+        lp_solves=problem.lp_solves(),
+        wall_time_ms=round((time.perf_counter() - t0) * 1000),
+        convergence_history=convergence_table(outcome.history),
+        policy=policy_from_problem(problem),
+        output_directory=Path(output_dir) if output_dir is not None else None,
+        extra={"solve_seconds": problem.solve_seconds(), "case": case},
+    )
+    if output_dir is not None:
+        write_training_outputs(Path(output_dir), case, result, started, threads, forward_passes)
+    return result
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """Outcome of :func:`simulate`: cost statistics and where the tables went."""
+
+    scenarios: int
+    completed: int
+    mean_cost: float
+    std_cost: float
+    scenario_costs: np.ndarray
+    output_directory: Path | None
+    output_files: tuple[Path, ...]
+    wall_time_ms: int
+    cancelled: bool
+    tables: list[dict[str, pa.Table]] = field(default_factory=list)
+
+
+def simulate(
+    case: Case | str | Path,
+    policy: Policy | TrainingResult | str | Path,
+    config_overrides: Mapping[str, Any] | None = None,
+    progress_callback: Callable[[int, float], None] | None = None,
+    threads: int | None = None,
+    output_dir: str | Path | None = None,
+    cancel: threading.Event | None = None,
+    num_scenarios: int | None = None,
+) -> SimulationResult:
+    """Simulate a trained policy over ``simulation.num_scenarios`` (or ``num_scenarios``).
+
+    ``policy`` is a :class:`Policy`, a :class:`TrainingResult` or a policy directory. With
+    ``output_dir`` the tables go to ``<output_dir>/simulation/<entity>/scenario_id=NNNN/`` (staged,
+    then published with ``metadata.json`` and ``_SUCCESS``; a cancelled run is published without
+    ``_SUCCESS``). Without it, the tables are kept in memory on the result.
+    """
+    from cobre_core.results.atomic import write_json_atomic as _write_json
+    from cobre_core.results.simulation_writer import (
+        SimulationWriter,
+        finalize,
+        now_iso,
+        simulation_metadata,
+    )
+    from cobre_core.sddp.simulation import simulate_policy
+
+    started = now_iso()
+    case = resolve_case(case, config_overrides)
+    if isinstance(policy, TrainingResult):
+        policy = policy.policy
+    elif not isinstance(policy, Policy):
+        policy = Policy.load(policy)
+    threads = max(1, int(threads or 1))
+    n = int(num_scenarios if num_scenarios is not None else case.config.simulation.num_scenarios)
+    problem = Problem(case, lanes=DEFAULT_LANES)
+    load_policy_into(problem, policy)
+    t0 = time.perf_counter()
+
+    def run(writer: SimulationWriter | None) -> Any:
+        def on_scenario(k: int, tables: dict[str, pa.Table], total: float) -> None:
+            if writer is not None:
+                writer(k, tables, total)
+            if progress_callback is not None:
+                progress_callback(k, total)
+
+        return simulate_policy(
+            problem,
+            n,
+            case.seed,
+            threads,
+            on_scenario,
+            keep_tables=output_dir is None,
+            cancel=cancel,
+        )
+
+    files: list[Path] = []
+    if output_dir is None:
+        sim = run(None)
+    else:
+        final = Path(output_dir) / "simulation"
+        with staged_directory(final) as tmp:
+            writer = SimulationWriter(tmp)
+            sim = run(writer)
+            meta = simulation_metadata(
+                started_at=started,
+                completed_at=now_iso(),
+                duration_seconds=time.perf_counter() - t0,
+                status="cancelled" if sim.cancelled else "completed",
+                total=n,
+                completed=sim.completed,
+                threads=threads,
+            )
+            if sim.cancelled:
+                _write_json(tmp / "metadata.json", meta)
+            else:
+                finalize(tmp, meta)
+            files = sorted(p.relative_to(tmp) for p in tmp.rglob("*.parquet"))
+        files = [final / f for f in files]
+    return SimulationResult(
+        scenarios=n,
+        completed=sim.completed,
+        mean_cost=sim.mean_cost,
+        std_cost=sim.std_cost,
+        scenario_costs=np.asarray(sim.scenario_costs),
+        output_directory=Path(output_dir) / "simulation" if output_dir is not None else None,
+        output_files=tuple(files),
+        wall_time_ms=round((time.perf_counter() - t0) * 1000),
+        cancelled=sim.cancelled,
+        tables=list(sim.tables),
+    )
+
+
+__all__ = [
+    "SimulationResult",
+    "TrainingResult",
+    "load_policy_into",
+    "policy_from_problem",
+    "simulate",
+    "train",
+]
