@@ -1,7 +1,8 @@
-"""Training outputs: layout, upstream column names and types, completion marker, policy round trip."""
+"""Training outputs: layout, upstream column names and types, marker, policy round trip."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from pathlib import Path
@@ -57,7 +58,7 @@ def test_policy_store_round_trip(toy_case, tmp_path: Path) -> None:
 def test_lower_bound_is_monotone(toy_case) -> None:
     res = train(toy_case, config_overrides=SHORT)
     lbs = res.convergence_history.column("lower_bound").to_pylist()
-    assert all(b >= a - 1e-6 * abs(a) for a, b in zip(lbs, lbs[1:], strict=False))
+    assert all(b >= a - 1e-6 * abs(a) for a, b in itertools.pairwise(lbs))
 
 
 def test_results_identical_for_any_thread_count(toy_case) -> None:
