@@ -61,7 +61,8 @@ def run(example: str, workdir: Path, threads: int) -> int:
         if rec.iteration == 1 or rec.iteration % 5 == 0:
             gap = f"{rec.gap_percent:8.3f}%" if rec.gap_percent is not None else "     n/a"
             _say(
-                f"   {rec.iteration:4d}  {rec.lower_bound:16,.2f}  {rec.upper_bound_mean:16,.2f}  {gap}"
+                f"   {rec.iteration:4d}  {rec.lower_bound:16,.2f}  "
+                f"{rec.upper_bound_mean:16,.2f}  {gap}"
             )
 
     res = train(case, progress_callback=show, threads=threads, output_dir=out_dir)

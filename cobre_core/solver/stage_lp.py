@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from cobre_core.errors import CobreError, ErrorKind, record
 from cobre_core.solver.lp_builder import INF, LinearProgram, LpBuilder
 from cobre_core.system.case import Case
 
@@ -289,7 +290,19 @@ def build_stage_lp(case: Case, t: int) -> StageLp:
     # --- FPHA: g <= g0*kappa + gv/2 (v_in + v_out) + gq q + gs s ---------------------------------
     for j, h in enumerate(fpha_h):
         planes = hd.fpha_planes[h]
-        assert planes is not None
+        if planes is None:
+            raise CobreError(
+                record(
+                    ErrorKind.INCOMPATIBLE_SETTINGS,
+                    f"hydro {case.hydros[h].id} needs FPHA planes fitted from geometry, "
+                    "which this version does not do yet",
+                    "Provide precomputed planes in system/fpha_hyperplanes.parquet, or use "
+                    "constant_productivity for this hydro.",
+                    file="system/hydro_production_models.json",
+                    entity_id=case.hydros[h].id,
+                    settings=["fpha_config.source=computed"],
+                )
+            )
         for g0, gv, gq, gs, kappa in planes.coefficients:
             rows = np.repeat(np.arange(n_k), 5)
             cols = np.column_stack(

@@ -40,17 +40,12 @@ class OpeningTree:
         return int(self.openings[t].shape[0])
 
 
-def noise_groups(
-    seasons: Sequence[int | None], start_years: Sequence[int]
-) -> list[int]:
+def noise_groups(seasons: Sequence[int | None], start_years: Sequence[int]) -> list[int]:
     """Group id per stage; a stage joins the previous stage's group when both keys match."""
     groups: list[int] = []
     for t, (season, year) in enumerate(zip(seasons, start_years, strict=True)):
         same = (
-            t > 0
-            and season is not None
-            and seasons[t - 1] == season
-            and start_years[t - 1] == year
+            t > 0 and season is not None and seasons[t - 1] == season and start_years[t - 1] == year
         )
         groups.append(groups[-1] if same else (groups[-1] + 1 if groups else 0))
     return groups

@@ -147,18 +147,6 @@ class _HydroResolver:
             for rng in spec.stage_ranges:
                 end = rng.end_stage_id
                 if rng.start_stage_id <= stage.id and (end is None or stage.id <= end):
-                    if (
-                        rng.model == "fpha"
-                        and rng.fpha_config
-                        and rng.fpha_config.source != "precomputed"
-                    ):
-                        _fail(
-                            ErrorKind.INCOMPATIBLE_SETTINGS,
-                            f"hydro {hydro.id}: computed FPHA planes are not supported",
-                            "system/hydro_production_models.json",
-                            "Provide precomputed planes in system/fpha_hyperplanes.parquet.",
-                            entity_id=hydro.id,
-                        )
                     return rng.model, rng.productivity_override
             return hydro.generation.model, None
         for season in spec.seasons:
@@ -166,10 +154,13 @@ class _HydroResolver:
                 return season.model, season.productivity_override
         return spec.default_model, None
 
-    def _fpha_planes(self, hydro: Hydro, stage_id: int) -> FphaPlanes:
+    def _fpha_planes(self, hydro: Hydro, stage_id: int) -> FphaPlanes | None:
+        """Precomputed planes at a stage; None when they are to be fitted from geometry."""
         rows = [r for r in self.planes.get(hydro.id, []) if r["stage_id"] == stage_id]
         if not rows:
             rows = [r for r in self.planes.get(hydro.id, []) if r["stage_id"] is None]
+        if not rows and self.geometry.get(hydro.id):
+            return None
         if not rows:
             _fail(
                 ErrorKind.COVERAGE_MISMATCH,
@@ -472,6 +463,9 @@ def build_case(path: Path | None, get_model: ModelGetter[Any], get_table: TableG
         )
 
     par = _par_model(get_table, hydros, stages_file, study)
+    has_stats = get_table("scenarios/inflow_seasonal_stats.parquet") is not None
+    has_history = get_table("scenarios/inflow_history.parquet") is not None
+    inflow_source = "user" if has_stats else ("history" if has_history else "none")
     initial = get_model(InitialConditionsFile)
     storage0 = np.zeros(len(hydros))
     lags0 = np.zeros((par.max_order, len(hydros)))
@@ -508,6 +502,7 @@ def build_case(path: Path | None, get_model: ModelGetter[Any], get_table: TableG
         noise=NoiseLayout(len(hydros), stochastic_loads, stochastic_ncs),
         inflow_method=config.modeling.inflow_non_negativity.method,
         seed=_resolve_seed(config),
+        inflow_model_source=inflow_source,
     )
 
 

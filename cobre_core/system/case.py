@@ -82,6 +82,8 @@ class Case:
     noise: NoiseLayout
     inflow_method: str
     seed: int
+    inflow_model_source: str = "user"
+    """"user" (stats/AR given), "history" (only inflow_history: needs PAR estimation), "none"."""
     warnings: tuple = field(default=())
 
     @property
