@@ -20,6 +20,7 @@ import pyarrow as pa
 from cobre_core.errors import CaseValidationError, ErrorKind, record
 from cobre_core.model.buses import BusesFile
 from cobre_core.model.config import ConfigFile
+from cobre_core.model.expressions import ExpressionError, parse_expression
 from cobre_core.model.generic_constraints import GenericConstraintsFile
 from cobre_core.model.hydros import FphaGeneration, Hydro, HydrosFile
 from cobre_core.model.initial_conditions import InitialConditionsFile
@@ -32,7 +33,6 @@ from cobre_core.model.stages import Stage, StagesFile
 from cobre_core.model.thermals import ThermalsFile
 from cobre_core.stochastic.par import build_par_model
 from cobre_core.system.case import Case, NoiseLayout, StageCalendar, Topology
-from cobre_core.system.generic_expression import ExpressionError, parse_expression
 from cobre_core.system.stage_data import (
     FphaPlanes,
     GenericRow,
@@ -570,7 +570,7 @@ def _generic_constraints(
     out = []
     for c in file_model.constraints:
         try:
-            terms = parse_expression(c.expression)
+            terms = tuple(parse_expression(c.expression))
         except ExpressionError as exc:
             raise CaseValidationError(
                 record(

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from cobre_core.model.expressions import Term
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -25,22 +27,12 @@ class FphaPlanes:
 
 
 @dataclass(frozen=True)
-class GenericTerm:
-    """One term of a generic constraint: ``coef * variable(entity, block)`` (block None = all)."""
-
-    coefficient: float
-    variable: str
-    entity_id: int
-    block_id: int | None
-
-
-@dataclass(frozen=True)
 class GenericRow:
     """A generic constraint active at a stage, with its bound per block."""
 
     constraint_id: int
     sense: str
-    terms: tuple[GenericTerm, ...]
+    terms: tuple[Term, ...]
     bounds: FloatArray
     slack_penalty: float | None
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from cobre_core.errors import ErrorKind, record
 from cobre_core.io.reader import CaseFiles, Diagnostics
-from cobre_core.validation.expressions import Term
+from cobre_core.model.expressions import Term
 
 HYDROS = "system/hydros.json"
 THERMALS = "system/thermals.json"

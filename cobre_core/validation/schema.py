@@ -17,6 +17,12 @@ from typing import Any
 from cobre_core.errors import ErrorKind
 from cobre_core.io.catalog import FileFormat
 from cobre_core.io.reader import check_parquet, validate_document
+from cobre_core.model.expressions import (
+    VARIABLE_REGISTRY,
+    ExpressionError,
+    UnknownVariableError,
+    parse_expression,
+)
 from cobre_core.validation.context import (
     CONFIG,
     EXCHANGE_FACTORS,
@@ -31,12 +37,6 @@ from cobre_core.validation.context import (
     dicts,
     dig,
     num,
-)
-from cobre_core.validation.expressions import (
-    VARIABLE_REGISTRY,
-    ExpressionError,
-    UnknownVariableError,
-    parse_expression,
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cobre_core.validation.expressions import (
+from cobre_core.model.expressions import (
     ExpressionError,
     Term,
     UnknownVariableError,
