@@ -1,10 +1,10 @@
-"""Parser for the ``expression`` of a generic constraint, as far as validation needs it.
+"""Parser for the ``expression`` of a generic constraint, shared by validation and the LP.
 
 An expression is a sum of terms ``[coef [*]] name(entity_id[, block_id])`` joined by ``+`` / ``-``,
 e.g. ``"2.5 * thermal_generation(5) - hydro_generation(3, 0)"``. :func:`parse_expression` returns
 the terms with their registry (which file the id must exist in) so the referential layer can check
-them. It is deliberately small: the LP builder may keep its own parser; this one only has to agree
-on what is valid.
+them, and the LP builder maps them to columns (``hydro_withdrawal``, ``pumping_*``,
+``contract_*`` and ``non_controllable_*`` parse but add nothing to the LP, as upstream).
 """
 
 from __future__ import annotations
