@@ -7,16 +7,13 @@ output directory. Outputs follow Cobre's layout and are published atomically.
 
 from __future__ import annotations
 
-import platform
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import highspy
 import numpy as np
 import pyarrow as pa
 
@@ -28,6 +25,7 @@ from cobre_core.results.atomic import (
 )
 from cobre_core.results.convergence import convergence_table
 from cobre_core.results.policy import Policy, StageCuts
+from cobre_core.results.run_metadata import distribution, now_iso, run_header
 from cobre_core.sddp.problem import Problem
 from cobre_core.sddp.stopping import rules_from_config
 from cobre_core.sddp.training import IterationRecord, Trainer, confidence_half_width
@@ -37,10 +35,6 @@ from cobre_core.system.case import Case
 
 DEFAULT_LANES = 4
 ProgressCallback = Callable[[IterationRecord], None]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def resolve_case(case: Case | str | Path, config_overrides: Mapping[str, Any] | None) -> Case:
@@ -125,14 +119,12 @@ def _training_metadata(
     lb = res.final_lower_bound
     converged = res.termination_reason not in ("iteration_limit", "time_limit", "cancelled")
     return {
-        "cobre_version": f"cobre-mcp {__import__('cobre_core').__version__}",
-        "hostname": platform.node(),
-        "solver": "highs",
-        "solver_version": highspy.Highs().version(),
-        "started_at": started,
-        "completed_at": _now(),
-        "duration_seconds": res.wall_time_ms / 1000.0,
-        "status": "cancelled" if res.termination_reason == "cancelled" else "completed",
+        **run_header(
+            started,
+            now_iso(),
+            res.wall_time_ms / 1000.0,
+            "cancelled" if res.termination_reason == "cancelled" else "completed",
+        ),
         "configuration": {
             "seed": case.seed,
             "max_iterations": max(
@@ -164,13 +156,7 @@ def _training_metadata(
             "total_active": res.total_cuts,
             "peak_active": res.total_cuts,
         },
-        "distribution": {
-            "backend": "threads",
-            "world_size": 1,
-            "ranks_participated": 1,
-            "num_nodes": 1,
-            "threads_per_rank": threads,
-        },
+        "distribution": distribution(threads),
     }
 
 
@@ -207,7 +193,7 @@ def train(
     the run at the next iteration boundary; the result then reports ``"cancelled"`` and the
     outputs hold every completed iteration.
     """
-    started = _now()
+    started = now_iso()
     case = resolve_case(case, config_overrides)
     threads = max(1, int(threads or 1))
     training = case.config.training
@@ -280,7 +266,6 @@ def simulate(
     from cobre_core.results.simulation_writer import (
         SimulationWriter,
         finalize,
-        now_iso,
         simulation_metadata,
     )
     from cobre_core.sddp.simulation import simulate_policy

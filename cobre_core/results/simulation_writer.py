@@ -13,18 +13,15 @@ reader never sees a partial ``data.parquet``; hidden names are also ignored by
 
 from __future__ import annotations
 
-import platform
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import highspy
 import pyarrow as pa
 
-import cobre_core
 from cobre_core.results.atomic import mark_success, write_json_atomic, write_parquet_atomic
+from cobre_core.results.run_metadata import distribution, run_header
 
 DATA_FILE = "data.parquet"
 """File name of one partition."""
@@ -50,11 +47,6 @@ def write_scenario(
     return written
 
 
-def now_iso() -> str:
-    """The current UTC time as an ISO-8601 string (the metadata timestamps)."""
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def simulation_metadata(
     *,
     started_at: str,
@@ -68,22 +60,9 @@ def simulation_metadata(
 ) -> dict[str, Any]:
     """The fields of ``simulation/metadata.json`` (§6.2): header, scenarios and distribution."""
     return {
-        "cobre_version": f"cobre-mcp {cobre_core.__version__}",
-        "hostname": platform.node(),
-        "solver": "highs",
-        "solver_version": highspy.Highs().version(),
-        "started_at": started_at,
-        "completed_at": completed_at,
-        "duration_seconds": float(duration_seconds),
-        "status": status,
+        **run_header(started_at, completed_at, duration_seconds, status),
         "scenarios": {"total": int(total), "completed": int(completed), "failed": int(failed)},
-        "distribution": {
-            "backend": "threads",
-            "world_size": 1,
-            "ranks_participated": 1,
-            "num_nodes": 1,
-            "threads_per_rank": int(threads),
-        },
+        "distribution": distribution(threads),
     }
 
 

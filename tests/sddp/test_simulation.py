@@ -21,6 +21,7 @@ from cobre_core.examples import write_example
 from cobre_core.loader import load_case
 from cobre_core.results import atomic
 from cobre_core.results import simulation_writer as sw
+from cobre_core.results.run_metadata import now_iso
 from cobre_core.results.simulation_tables import SIMULATION_SCHEMAS, simulation_entities
 from cobre_core.sddp.problem import Problem
 from cobre_core.sddp.simulation import cumulative_discounts, simulate_policy
@@ -52,12 +53,12 @@ def fresh_copy(problem: Problem) -> Problem:
 def test_simulation_writes_readable_hive_partitions(toy: Problem, tmp_path: Path) -> None:
     sim_dir = tmp_path / "simulation"
     writer = sw.SimulationWriter(sim_dir)
-    started = sw.now_iso()
+    started = now_iso()
     run = simulate_policy(toy, NUM_SCENARIOS, 3, threads=2, on_scenario=writer)
     assert writer.completed == NUM_SCENARIOS
     meta = sw.simulation_metadata(
         started_at=started,
-        completed_at=sw.now_iso(),
+        completed_at=now_iso(),
         duration_seconds=run.wall_seconds,
         status="completed",
         total=NUM_SCENARIOS,
