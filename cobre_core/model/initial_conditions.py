@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated, ClassVar
 
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
 from cobre_core.model.base import CaseModel
 from cobre_core.model.case_file import CaseFileModel
-from cobre_core.model.ids import Int32
+from cobre_core.model.ids import Int32, IsoDate
 
 NonNegativeInflow = Annotated[float, Field(ge=0.0)]
 """An inflow value that the schema requires to be >= 0 [m³/s]."""
-
-
-def _date_from_iso_text(value: object) -> object:
-    """Accept ``YYYY-MM-DD`` text or a date; refuse numbers (pydantic would read epochs)."""
-    if isinstance(value, datetime.datetime):
-        raise ValueError("expected a date (YYYY-MM-DD), got a date and time")
-    if isinstance(value, datetime.date):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("expected an ISO 8601 date string (YYYY-MM-DD)")
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"invalid date {value!r}, expected YYYY-MM-DD") from None
-
-
-IsoDate = Annotated[datetime.date, BeforeValidator(_date_from_iso_text)]
-"""A calendar date written as ``YYYY-MM-DD`` (JSON Schema ``format: date``)."""
 
 
 class HydroStorage(CaseModel):

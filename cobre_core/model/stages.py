@@ -10,14 +10,14 @@ non-negative discount rate) belong to the case validator.
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from cobre_core.model.base import CaseModel
 from cobre_core.model.case_file import CaseFileModel
 from cobre_core.model.config import ScenarioSourceConfig
+from cobre_core.model.ids import IsoDate
 
 NonNegativeInt = Annotated[int, Field(ge=0)]
 """Upstream's unsigned integers (``u32``/``usize``): the schema states ``minimum: 0``."""
@@ -28,24 +28,6 @@ BlockMode = Literal["parallel", "chronological"]
 SamplingMethod = Literal[
     "saa", "lhs", "qmc_sobol", "qmc_halton", "selective", "historical_residuals"
 ]
-
-
-def _iso_date_only(value: object) -> object:
-    """Accept ``YYYY-MM-DD`` strings and dates; refuse numbers (pydantic reads them as epochs)."""
-    if isinstance(value, datetime.datetime):
-        raise ValueError("expected a date (YYYY-MM-DD), got a datetime")
-    if isinstance(value, datetime.date):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("expected an ISO 8601 date string (YYYY-MM-DD)")
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"invalid date {value!r}, expected YYYY-MM-DD") from None
-
-
-IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date_only)]
-"""A calendar date written as an ISO 8601 ``YYYY-MM-DD`` string."""
 
 
 class _StagesModel(CaseModel):
