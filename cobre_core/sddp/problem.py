@@ -8,6 +8,8 @@ so each instance sees the same sequence of warm-started solves whatever the thre
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,6 +67,16 @@ def effective_noise(case: Case, t: int, eta: FloatArray, lags: FloatArray) -> Fl
     out = eta.copy()
     out[:n][neg] = np.maximum(eta[:n][neg], -det[neg] / sigma[neg])
     return out
+
+
+def run_lanes(work: Callable[[int], None], num_lanes: int, pool: ThreadPoolExecutor | None) -> None:
+    """Run ``work(lane)`` for every lane, on ``pool`` when given; re-raises the first error."""
+    if pool is None:
+        for lane in range(num_lanes):
+            work(lane)
+        return
+    for fut in [pool.submit(work, lane) for lane in range(num_lanes)]:
+        fut.result()
 
 
 class Problem:

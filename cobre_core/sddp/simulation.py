@@ -31,7 +31,7 @@ from cobre_core.results.simulation_tables import (
     simulation_entities,
     stage_columns,
 )
-from cobre_core.sddp.problem import Problem
+from cobre_core.sddp.problem import Problem, run_lanes
 from cobre_core.stochastic.noise import simulation_openings
 
 FloatArray = NDArray[np.float64]
@@ -160,12 +160,10 @@ def simulate_policy(
 
     workers = min(max(1, int(threads)), lanes)
     if workers == 1:
-        for lane in range(lanes):
-            work(lane)
+        run_lanes(work, lanes, None)
     else:
         with ThreadPoolExecutor(workers) as pool:
-            for fut in [pool.submit(work, lane) for lane in range(lanes)]:
-                fut.result()
+            run_lanes(work, lanes, pool)
     ids = [int(k) for k in np.flatnonzero(done)]
     return SimulationRun(
         num_scenarios=n,

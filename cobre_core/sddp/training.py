@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from cobre_core.sddp.problem import Problem
+from cobre_core.sddp.problem import Problem, run_lanes
 from cobre_core.sddp.risk import Expectation, RiskMeasure
 from cobre_core.sddp.stopping import Progress, StoppingRule, check
 from cobre_core.solver.stage_lp import COST_SCALE
@@ -88,13 +88,7 @@ class Trainer:
 
     # -- parallel helper -------------------------------------------------------------------------
     def _run_lanes(self, work: Callable[[int], None], pool: ThreadPoolExecutor | None) -> None:
-        lanes = range(self.p.num_lanes)
-        if pool is None:
-            for lane in lanes:
-                work(lane)
-            return
-        for fut in [pool.submit(work, lane) for lane in lanes]:
-            fut.result()
+        run_lanes(work, self.p.num_lanes, pool)
 
     # -- the three steps -------------------------------------------------------------------------
     def forward_pass(
