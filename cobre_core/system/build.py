@@ -286,8 +286,10 @@ class _HydroResolver:
             out["withdrawal_neg_cost"][i] = self._directional(
                 h, "water_withdrawal_violation_neg_cost", "water_withdrawal_violation_cost"
             )
-            inflow_cost = self._penalty(h, "inflow_nonnegativity_cost")
-            out["inflow_slack_cost"][i] = inflow_cost if inflow_cost else 1000.0
+            entity_inflow = h.penalties.inflow_nonnegativity_cost if h.penalties else None
+            out["inflow_slack_cost"][i] = _first(
+                entity_inflow, self.penalties.hydro.resolved_inflow_nonnegativity_cost
+            )
         return HydroStageData(
             active=active,
             is_fpha=is_fpha,
