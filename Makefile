@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m cobre_core.demo
+	$(BIN)/python -m cobre_mcp demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
@@ -30,6 +30,7 @@ bench: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/python -m cobre_core.schema_export
+	$(BIN)/python -m cobre_mcp.schema_export
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

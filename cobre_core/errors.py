@@ -43,6 +43,7 @@ class ErrorKind(StrEnum):
     OUTPUT_NOT_FOUND = "OutputNotFound"
     INCOMPATIBLE_RUNS = "IncompatibleRuns"
     CANCELLED = "Cancelled"
+    INVALID_QUERY = "InvalidQuery"
 
 
 VALIDATION_KINDS: tuple[ErrorKind, ...] = tuple(ErrorKind)[:14]

@@ -90,10 +90,18 @@ def generate_schemas() -> dict[str, str]:
     }
 
 
-def schema_drift(directory: Path = SCHEMA_DIR) -> list[str]:
-    """Describe every difference between ``directory`` and freshly generated schemas."""
-    expected = generate_schemas()
-    present = {path.name for path in directory.glob(f"*{SCHEMA_SUFFIX}")}
+def schema_drift(
+    directory: Path = SCHEMA_DIR,
+    expected: dict[str, str] | None = None,
+    suffix: str = SCHEMA_SUFFIX,
+) -> list[str]:
+    """Describe every difference between ``directory`` and freshly generated schemas.
+
+    ``expected`` (file name -> text) defaults to the case-file schemas; ``cobre_mcp`` passes its
+    tool schemas.
+    """
+    expected = generate_schemas() if expected is None else expected
+    present = {path.name for path in directory.glob(f"*{suffix}")}
     problems = [f"missing: {name}" for name in sorted(expected.keys() - present)]
     problems += [f"stale (no model): {name}" for name in sorted(present - expected.keys())]
     for name in sorted(expected.keys() & present):
@@ -102,11 +110,15 @@ def schema_drift(directory: Path = SCHEMA_DIR) -> list[str]:
     return problems
 
 
-def write_schemas(directory: Path = SCHEMA_DIR) -> list[Path]:
+def write_schemas(
+    directory: Path = SCHEMA_DIR,
+    expected: dict[str, str] | None = None,
+    suffix: str = SCHEMA_SUFFIX,
+) -> list[Path]:
     """Write every schema into ``directory``, delete those without a model; return the paths."""
     directory.mkdir(parents=True, exist_ok=True)
-    expected = generate_schemas()
-    for stale in directory.glob(f"*{SCHEMA_SUFFIX}"):
+    expected = generate_schemas() if expected is None else expected
+    for stale in directory.glob(f"*{suffix}"):
         if stale.name not in expected:
             stale.unlink()
     written = []

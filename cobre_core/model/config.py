@@ -458,6 +458,41 @@ class ConfigFile(CaseFileModel):
         base = self.model_dump(mode="json", by_alias=True)
         return type(self).model_validate(_deep_merge(base, overrides))
 
+    def run_overrides(
+        self,
+        *,
+        iterations: int | None = None,
+        forward_passes: int | None = None,
+        seed: int | None = None,
+        time_limit_seconds: float | None = None,
+    ) -> dict[str, Any]:
+        """Overrides (for :meth:`with_overrides` or ``train``) for the usual knobs of a run.
+
+        ``iterations`` replaces the iteration_limit rule's limit and ``time_limit_seconds`` any
+        time_limit rule; the other stopping rules are kept. ``seed`` sets ``training.tree_seed``.
+        ``None`` leaves a setting as configured. Returns ``{}`` when nothing changes.
+        """
+        training: dict[str, Any] = {}
+        if forward_passes is not None:
+            training["forward_passes"] = forward_passes
+        if seed is not None:
+            training["tree_seed"] = seed
+        if iterations is not None or time_limit_seconds is not None:
+            rules = [
+                r.model_dump(mode="json", by_alias=True)
+                for r in self.training.stopping_rules or ()
+                if not (time_limit_seconds is not None and r.type == "time_limit")
+            ]
+            if iterations is not None:
+                rules = [
+                    {**r, "limit": iterations} if r["type"] == "iteration_limit" else r
+                    for r in rules
+                ]
+            if time_limit_seconds is not None:
+                rules.append({"type": "time_limit", "seconds": time_limit_seconds})
+            training["stopping_rules"] = rules
+        return {"training": training} if training else {}
+
 
 def _deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Merge ``overrides`` into a copy of ``base``: dicts recursively, anything else replaced."""

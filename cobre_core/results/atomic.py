@@ -39,6 +39,25 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
+@contextmanager
+def atomic_file(path: Path) -> Iterator[Path]:
+    """Yield a hidden temp sibling of ``path`` to write (by name); on success it replaces ``path``.
+
+    For writers that stream into a file of their own (Parquet, Arrow IPC, CSV writers); use
+    :func:`write_bytes_atomic` when the content is already in memory. The temp file is synced
+    before the swap and removed on an exception, leaving ``path`` untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_sibling(path, "tmp")
+    try:
+        yield tmp
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_json_atomic(path: Path, obj: Any) -> None:
     """Pretty JSON (2-space indent, trailing newline), atomically."""
     write_bytes_atomic(path, (json.dumps(obj, indent=2, default=str) + "\n").encode())
