@@ -1,8 +1,8 @@
 """Path confinement: every path a client names must resolve inside the allowed directories.
 
 The checks follow the reference filesystem server: reject NUL bytes, expand ``~``, resolve
-relative paths against the first allowed directory, resolve symlinks and ``..`` (for a path that
-does not exist yet, resolve its nearest existing ancestor), then test containment with
+relative paths against the first allowed directory, collapse ``..``, resolve symlinks (for a path
+that does not exist yet, those of its nearest existing ancestor), then test containment with
 ``is_relative_to`` against the resolved roots. Refusals name the argument and the path the client
 gave, never the allowlist.
 """
@@ -57,7 +57,9 @@ class PathGuard:
         p = Path(os.path.expanduser(raw))
         if not p.is_absolute():
             p = self.roots[0] / p
-        resolved = _resolve(p)
+        # Collapse ``..`` lexically first: a missing component followed by ``..`` must not
+        # survive into the result, where mkdir(parents=True) would walk out of the root.
+        resolved = _resolve(Path(os.path.normpath(p)))
         if not any(resolved.is_relative_to(root) for root in self.roots):
             raise tool_failure(
                 ServerErrorKind.PATH_NOT_ALLOWED,
