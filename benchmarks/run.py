@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.mcp_latency import default_case, mcp_latency
 from cobre_core.examples import write_example
 from cobre_core.loader import load_case
 from cobre_core.study_runs import simulate, train
@@ -78,11 +79,14 @@ def main() -> None:
         for name, path in _case_dirs(tmp).items():
             rows.append(_bench_case(name, path, tmp / "out"))
             print(json.dumps(rows[-1]), flush=True)
+        latency = mcp_latency(default_case(tmp))
+        print(json.dumps(latency), flush=True)
     report = {
         "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
         "iterations_per_run": ITERATIONS,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "cases": rows,
+        "mcp_latency_stdio": latency,
     }
     out = ROOT / "results"
     out.mkdir(exist_ok=True)
@@ -102,6 +106,21 @@ def main() -> None:
             f"{t1['lp_solves_per_s']} | {t1['share_in_highs']:.0%} | {r['speedup_2_threads']}x | "
             f"{r['simulate_100']['scenarios_per_s']} |"
         )
+    lines += [
+        "",
+        f"MCP over stdio ({latency['case']}), milliseconds:",
+        "",
+        "| call | p50 | p99 |",
+        "|---|---|---|",
+    ]
+    for key in (
+        "tools_list",
+        "validate",
+        "query_results_page",
+        "query_results_grouped",
+        "tools_list_during_train",
+    ):
+        lines.append(f"| {key} | {latency[key]['p50_ms']} | {latency[key]['p99_ms']} |")
     (out / "latest.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -340,4 +340,3 @@ def register(app: App) -> None:
             rows=info.rows,
             size_bytes=info.bytes,
         )
-
