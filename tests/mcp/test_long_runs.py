@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client._memory import InMemoryTransport
@@ -175,3 +176,24 @@ async def test_finished_job_survives_server_process_exit(sandbox: Path) -> None:
     async with Client(params(), mode="2026-07-28") as c:
         again = (await c.call_tool("get-job", {"job_id": job["job_id"]})).structured_content
     assert again["train"] == job["train"]
+
+
+async def test_client_cancelling_the_call_cancels_the_job(
+    reree_app: App, shared_cases: Path, sandbox: Path
+) -> None:
+    async with Client(InMemoryTransport(reree_app.server), mode="legacy") as c:
+        with pytest.raises(Exception):  # noqa: B017  (the SDK's timeout error type varies)
+            await c.call_tool(
+                "train",
+                {
+                    "case_dir": str(shared_cases / "4ree"),
+                    "output_dir": str(sandbox / "timeout"),
+                    "iterations": 500,
+                    "wait_seconds": 30,
+                },
+                read_timeout_seconds=2,
+            )
+        (job,) = reree_app.jobs.list()
+        # Wait off the event loop: the in-memory server shares it and must see the cancel.
+        assert await anyio.to_thread.run_sync(reree_app.jobs.wait, job, 60)
+        assert job.status == "cancelled" and 0 < job.result["iterations"] < 500
