@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cobre_core.results.query import cost_summary
+from cobre_core.results.run_outputs import RunOutputs
 from cobre_core.sddp.training import IterationRecord
 from cobre_core.study_runs import simulate, train
 from cobre_core.system.case import Case
@@ -147,9 +148,7 @@ def simulate_runner(
                 p95=finite(stats.p95),
             ),
             per_stage=[StageCost.model_validate(s) for s in stats.per_stage[:MAX_STAGES_REPORTED]],
-            tables=sorted(
-                {p.relative_to(output_dir / "simulation").parts[0] for p in res.output_files}
-            ),
+            tables=RunOutputs(output_dir).simulation_entities(),
             output_files=len(res.output_files),
             wall_time_ms=res.wall_time_ms,
         )
