@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pyarrow as pa
 
-from cobre_core.errors import CaseValidationError, ErrorKind, record
+from cobre_core.errors import CaseValidationError, CobreError, ErrorKind, record
 from cobre_core.model.buses import BusesFile
 from cobre_core.model.config import ConfigFile
 from cobre_core.model.expressions import ExpressionError, parse_expression
@@ -31,7 +31,15 @@ from cobre_core.model.penalties import PenaltiesFile
 from cobre_core.model.production_models import ProductionModelsFile
 from cobre_core.model.stages import Stage, StagesFile
 from cobre_core.model.thermals import ThermalsFile
-from cobre_core.stochastic.par import build_par_model
+from cobre_core.stochastic.estimation import (
+    EstimationError,
+    EstimationPath,
+    EstimationResult,
+    StageSpan,
+    estimate_par,
+    observations_from_rows,
+)
+from cobre_core.stochastic.par import ParModel, build_par_model
 from cobre_core.system.case import Case, NoiseLayout, StageCalendar, Topology
 from cobre_core.system.stage_data import (
     FphaPlanes,
@@ -45,6 +53,9 @@ ModelGetter = Callable[[type[M]], M | None]
 TableGetter = Callable[[str], pa.Table | None]
 
 DEFAULT_SEED = 42
+INFLOW_STATS = "scenarios/inflow_seasonal_stats.parquet"
+INFLOW_AR = "scenarios/inflow_ar_coefficients.parquet"
+INFLOW_HISTORY = "scenarios/inflow_history.parquet"
 DAYS_PER_YEAR = 365.25
 
 
@@ -464,10 +475,7 @@ def build_case(path: Path | None, get_model: ModelGetter[Any], get_table: TableG
             )
         )
 
-    par = _par_model(get_table, hydros, stages_file, study)
-    has_stats = get_table("scenarios/inflow_seasonal_stats.parquet") is not None
-    has_history = get_table("scenarios/inflow_history.parquet") is not None
-    inflow_source = "user" if has_stats else ("history" if has_history else "none")
+    par, inflow_source, estimation = _par_model(get_table, hydros, stages_file, study, config)
     initial = get_model(InitialConditionsFile)
     storage0 = np.zeros(len(hydros))
     lags0 = np.zeros((par.max_order, len(hydros)))
@@ -505,11 +513,28 @@ def build_case(path: Path | None, get_model: ModelGetter[Any], get_table: TableG
         inflow_method=config.modeling.inflow_non_negativity.method,
         seed=_resolve_seed(config),
         inflow_model_source=inflow_source,
+        estimation_report=estimation.report() if estimation is not None else None,
     )
 
 
 def apply_config(case: Case, config: ConfigFile) -> Case:
-    """The same case under another config.json (seed and inflow method follow the config)."""
+    """The same case under another config.json (seed and inflow method follow the config).
+
+    The PAR model is not rebuilt: changing the ``estimation`` section of a case whose model was
+    estimated from history raises ``CobreError`` (IncompatibleSettings); reload the case instead.
+    """
+    estimated = case.inflow_model_source in ("estimated", "history")
+    if estimated and config.estimation != case.config.estimation:
+        raise CobreError(
+            record(
+                ErrorKind.INCOMPATIBLE_SETTINGS,
+                "the estimation settings cannot be overridden on a loaded case: its PAR model "
+                "was estimated from the inflow history when the case was loaded",
+                "Edit config.json's estimation section and load the case again.",
+                file="config.json",
+                settings=["estimation"],
+            )
+        )
     return dataclasses.replace(
         case,
         config=config,
@@ -530,33 +555,112 @@ def _entities(file_model: Any, attr: str) -> tuple[Any, ...]:
     return () if file_model is None else tuple(getattr(file_model, attr))
 
 
+def _user_stats(get_table: TableGetter) -> dict[tuple[int, int], tuple[float, float]]:
+    return {
+        (r["hydro_id"], r["stage_id"]): (float(r["mean_m3s"]), float(r["std_m3s"] or 0.0))
+        for r in _rows(get_table(INFLOW_STATS))
+        if r["mean_m3s"] is not None
+    }
+
+
+def _user_ar(get_table: TableGetter) -> dict[tuple[int, int], tuple[tuple[float, ...], float]]:
+    ar_rows: dict[tuple[int, int], list[tuple[int, float, float]]] = defaultdict(list)
+    for r in _rows(get_table(INFLOW_AR)):
+        ar_rows[(r["hydro_id"], r["stage_id"])].append(
+            (int(r["lag"]), float(r["coefficient"]), float(r["residual_std_ratio"]))
+        )
+    return {
+        key: (tuple(c for _, c, _ in sorted(rows)), sorted(rows)[0][2])
+        for key, rows in ar_rows.items()
+    }
+
+
+def _estimation_path(has_history: bool, has_stats: bool, has_ar: bool) -> EstimationPath | None:
+    """The H S R path that estimates something from history (100, 101, 110), else None."""
+    if not has_history or (has_stats and has_ar):
+        return None
+    if has_stats:
+        return "partial_estimation"
+    return "user_ar_history_stats" if has_ar else "full_estimation"
+
+
+def _estimate(
+    get_table: TableGetter,
+    hydros: tuple[Hydro, ...],
+    stages_file: StagesFile,
+    config: ConfigFile,
+    path: EstimationPath,
+) -> EstimationResult:
+    """Run §4.7 estimation over the history; failures become a CaseValidationError."""
+    spans = [
+        StageSpan(s.id, s.start_date, s.end_date, s.season_id)
+        for s in (*stages_file.pre_study_stages, *stages_file.stages)
+    ]
+    est = config.estimation
+    try:
+        return estimate_par(
+            [h.id for h in hydros],
+            observations_from_rows(_rows(get_table(INFLOW_HISTORY))),
+            spans,
+            stages_file.season_definitions,
+            max_order=int(est.max_order),
+            max_coefficient_magnitude=est.max_coefficient_magnitude,
+            min_observations_per_season=int(est.min_observations_per_season),
+            path=path,
+        )
+    except EstimationError as exc:
+        raise CaseValidationError(
+            record(
+                ErrorKind.COVERAGE_MISMATCH,
+                f"PAR estimation from the inflow history failed: {exc}",
+                "Give every (hydro, season) at least 2 observations whose dates fall in a stage "
+                "or a season of season_definitions.",
+                file=INFLOW_HISTORY,
+                **exc.context,
+            )
+        ) from exc
+
+
 def _par_model(
     get_table: TableGetter,
     hydros: tuple[Hydro, ...],
     stages_file: StagesFile,
     study: Sequence[Stage],
-):
-    stats = {
-        (r["hydro_id"], r["stage_id"]): (float(r["mean_m3s"]), float(r["std_m3s"] or 0.0))
-        for r in _rows(get_table("scenarios/inflow_seasonal_stats.parquet"))
-        if r["mean_m3s"] is not None
-    }
-    ar_rows: dict[tuple[int, int], list[tuple[int, float, float]]] = defaultdict(list)
-    for r in _rows(get_table("scenarios/inflow_ar_coefficients.parquet")):
-        ar_rows[(r["hydro_id"], r["stage_id"])].append(
-            (int(r["lag"]), float(r["coefficient"]), float(r["residual_std_ratio"]))
-        )
-    ar = {
-        key: (tuple(c for _, c, _ in sorted(rows)), sorted(rows)[0][2])
-        for key, rows in ar_rows.items()
-    }
-    return build_par_model(
+    config: ConfigFile,
+) -> tuple[ParModel, str, EstimationResult | None]:
+    """The PAR model, its source ("user", "estimated", "history", "none") and any estimation.
+
+    "history" is left for an estimation this project does not do (PAR(p)-A, ``pacf_annual``):
+    the case loads, and building the training problem refuses it.
+    """
+    has_stats = get_table(INFLOW_STATS) is not None
+    has_ar = get_table(INFLOW_AR) is not None
+    has_history = get_table(INFLOW_HISTORY) is not None
+    stats, ar = _user_stats(get_table), _user_ar(get_table)
+    path = _estimation_path(has_history, has_stats, has_ar)
+    estimation = None
+    source = "user" if has_stats else "none"
+    if (
+        path is not None
+        and path != "user_ar_history_stats"
+        and (config.estimation.order_selection == "pacf_annual")
+    ):
+        source = "history"
+    elif path is not None:
+        estimation = _estimate(get_table, hydros, stages_file, config, path)
+        if path != "partial_estimation":
+            stats = estimation.stats_by_stage()
+        if path != "user_ar_history_stats":
+            ar = estimation.ar_by_stage()
+        source = "estimated"
+    model = build_par_model(
         [h.id for h in hydros],
         [s.id for s in study],
         [s.season_id for s in study],
         stats,
         ar,
     )
+    return model, source, estimation
 
 
 def _generic_constraints(

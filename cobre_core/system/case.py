@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -83,8 +85,11 @@ class Case:
     inflow_method: str
     seed: int
     inflow_model_source: str = "user"
-    """"user" (stats/AR given), "history" (only inflow_history: needs PAR estimation), "none"."""
+    """"user" (stats/AR given), "estimated" (some of them estimated from inflow_history, §4.7),
+    "history" (history whose estimation is not supported here: PAR(p)-A), "none"."""
     warnings: tuple = field(default=())
+    estimation_report: Mapping[str, Any] | None = None
+    """JSON-ready report of the PAR estimation from history (None when nothing was estimated)."""
 
     @property
     def num_stages(self) -> int:
