@@ -21,6 +21,7 @@ ENV_ALLOWED_DIRS = "COBRE_MCP_ALLOWED_DIRS"
 ENV_ALLOW_WRITE = "COBRE_MCP_ALLOW_WRITE"
 ENV_STATE_DIR = "COBRE_MCP_STATE_DIR"
 ENV_AUTH_TOKEN = "COBRE_MCP_AUTH_TOKEN"
+ENV_PLAIN_ERRORS = "COBRE_MCP_PLAIN_ERRORS"
 
 
 def default_state_dir() -> Path:
@@ -53,6 +54,8 @@ class ServerSettings:
     """Jobs that run at once; further ones queue. One uses both cores through solver threads."""
     default_threads: int = 1
     """Solver threads for train/simulate when the call does not say."""
+    plain_errors: bool = field(default_factory=lambda: env_flag(ENV_PLAIN_ERRORS))
+    """Error records only as text, not structuredContent (for clients that reject them)."""
 
 
 @dataclass

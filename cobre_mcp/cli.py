@@ -40,6 +40,13 @@ def _server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state-dir", type=Path, default=None, help="job and case-id records")
     p.add_argument("--max-jobs", type=int, default=1, help="jobs running at once (default 1)")
     p.add_argument("--threads", type=int, default=1, help="default solver threads per job")
+    p.add_argument(
+        "--plain-errors",
+        action="store_true",
+        default=None,
+        help="send error records as text only, for clients that validate error results against "
+        "the outputSchema (default: $COBRE_MCP_PLAIN_ERRORS)",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> ServerSettings:
@@ -51,6 +58,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         state_dir=args.state_dir or default_state_dir(),
         max_jobs=max(1, args.max_jobs),
         default_threads=max(1, args.threads),
+        plain_errors=base.plain_errors if args.plain_errors is None else args.plain_errors,
     )
 
 

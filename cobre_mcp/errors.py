@@ -98,11 +98,15 @@ def record_for_exception(tool: str, exc: BaseException) -> ErrorRecord:
     )
 
 
-def error_result(rec: ErrorRecord) -> CallToolResult:
-    """A tool result with ``isError``: the record as structured content and as JSON text."""
+def error_result(rec: ErrorRecord, plain: bool = False) -> CallToolResult:
+    """A tool result with ``isError``: the record as structured content and as JSON text.
+
+    ``plain`` omits the structured content (some TypeScript-SDK clients validate error results
+    against the success outputSchema and then hide the record).
+    """
     payload = rec.to_dict()
     return CallToolResult(
         content=[TextContent(type="text", text=json.dumps(payload))],
-        structured_content=payload,
+        structured_content=None if plain else payload,
         is_error=True,
     )

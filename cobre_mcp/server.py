@@ -34,8 +34,35 @@ directories; train, simulate and export-results need the server started with --a
 Failures come back as one record {kind, message, context, suggestion}: read the suggestion."""
 
 
+def strip_titles(schema: Any, parent: str | None = None) -> Any:
+    """``schema`` without pydantic's generated ``title`` keywords (a property named ``title`` is
+    kept). Titles repeat field names and cost tokens on every turn of a host's conversation."""
+    if isinstance(schema, dict):
+        return {
+            k: strip_titles(v, k)
+            for k, v in schema.items()
+            if not (k == "title" and isinstance(v, str) and parent != "properties")
+        }
+    if isinstance(schema, list):
+        return [strip_titles(v) for v in schema]
+    return schema
+
+
 class CobreServer(MCPServer):
-    """MCPServer whose tool failures are error records, never tracebacks."""
+    """MCPServer whose tool failures are error records, never tracebacks.
+
+    ``plain_errors`` leaves the record out of ``structuredContent`` (it stays in the text block),
+    for hosts whose client validates error results against the tool's outputSchema.
+    """
+
+    plain_errors: bool = False
+
+    def slim_schemas(self) -> None:
+        """Drop generated titles from every registered tool's input and output schema."""
+        for tool in self._tool_manager.list_tools():
+            tool.parameters = strip_titles(tool.parameters)
+            if tool.fn_metadata.output_schema is not None:
+                tool.fn_metadata.output_schema = strip_titles(tool.fn_metadata.output_schema)
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context | None = None
@@ -47,10 +74,10 @@ class CobreServer(MCPServer):
         except MCPError:
             raise
         except Exception as exc:
-            return error_result(record_for_exception(name, exc))
+            return error_result(record_for_exception(name, exc), self.plain_errors)
         if isinstance(result, CallToolResult) and result.is_error and not result.structured_content:
             text = " ".join(getattr(c, "text", "") for c in result.content)
-            return error_result(record_for_exception(name, RuntimeError(text)))
+            return error_result(record_for_exception(name, RuntimeError(text)), self.plain_errors)
         return result
 
 
@@ -79,6 +106,8 @@ def build_server(settings: ServerSettings | None = None) -> App:
         cases=CaseRegistry(guard, state),
         jobs=JobManager(state, max_workers=settings.max_jobs),
     )
+    server.plain_errors = settings.plain_errors
     for module in (cases, runs, jobs, results, resources, prompts):
         module.register(app)
+    server.slim_schemas()
     return app

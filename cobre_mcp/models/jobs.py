@@ -99,6 +99,17 @@ class JobReport(ToolOutput):
     next_step: str = Field(description="What to call next.")
 
 
+class JobBrief(BaseModel):
+    """One line of list-jobs; get-job has the details."""
+
+    job_id: str
+    kind: str
+    status: JobStatusName
+    created_at: str
+    finished_at: str | None
+    summary: str
+
+
 class JobList(ToolOutput):
-    jobs: list[JobReport]
+    jobs: list[JobBrief]
     total: int

@@ -3,12 +3,12 @@ compare-policies, export-results."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from cobre_mcp.models.common import ToolOutput
 from cobre_mcp.models.jobs import IterationRow
+
+JsonScalar = str | int | float | bool | None
 
 
 class QueryResultsOutput(ToolOutput):
@@ -16,7 +16,7 @@ class QueryResultsOutput(ToolOutput):
 
     entity_type: str
     columns: list[str]
-    rows: list[list[Any]] = Field(description="Row values in `columns` order; NaN is null.")
+    rows: list[list[JsonScalar]] = Field(description="Row values in `columns` order; NaN is null.")
     total_rows: int = Field(description="Rows matching the filters (before limit/offset).")
     truncated: bool = Field(description="True when more rows follow this page.")
     next_offset: int | None = Field(description="Pass as offset for the next page.")

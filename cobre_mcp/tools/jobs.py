@@ -9,7 +9,7 @@ from pydantic import Field
 
 from cobre_mcp.app import App, read_only, writes
 from cobre_mcp.job_views import await_job, job_report
-from cobre_mcp.models.jobs import JobList, JobReport
+from cobre_mcp.models.jobs import JobBrief, JobList, JobReport
 
 JobId = Annotated[str, Field(description="The job_id returned by train or simulate.")]
 
@@ -68,7 +68,17 @@ def register(app: App) -> None:
         limit: Annotated[int, Field(ge=1, le=100)] = 20,
     ) -> JobList:
         jobs = app.jobs.list(None if status == "any" else status)
-        reports = [job_report(j) for j in jobs[:limit]]
+        reports = [
+            JobBrief(
+                job_id=j.id,
+                kind=j.kind,
+                status=j.status,
+                created_at=j.created_at,
+                finished_at=j.finished_at,
+                summary=job_report(j).summary,
+            )
+            for j in jobs[:limit]
+        ]
         running = sum(1 for j in jobs if not j.done)
         return JobList(
             summary=f"{len(jobs)} jobs ({running} queued or running)",
