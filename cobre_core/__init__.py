@@ -9,6 +9,7 @@ from cobre_core.errors import CaseValidationError, CobreError, ErrorKind, ErrorR
 
 if TYPE_CHECKING:
     from cobre_core.loader import load_case
+    from cobre_core.results.results import Results
     from cobre_core.study_runs import SimulationResult, TrainingResult, simulate, train
     from cobre_core.validation import ValidationResult, validate
 
@@ -17,6 +18,7 @@ __all__ = [
     "CobreError",
     "ErrorKind",
     "ErrorRecord",
+    "Results",
     "SimulationResult",
     "TrainingResult",
     "ValidationResult",
@@ -38,6 +40,10 @@ def __getattr__(name: str) -> Any:
         from cobre_core.loader import load_case
 
         return load_case
+    if name == "Results":
+        from cobre_core.results.results import Results
+
+        return Results
     if name in ("train", "simulate", "TrainingResult", "SimulationResult"):
         from cobre_core import study_runs
 
