@@ -32,16 +32,21 @@ class CaseRegistry:
         self.guard = guard
         self._file = state_dir / "cases.json" if state_dir is not None else None
         self._lock = threading.RLock()
-        self._paths: dict[str, str] = {}
         self._cache: OrderedDict[str, Case] = OrderedDict()
-        if self._file is not None and self._file.is_file():
-            try:
-                self._paths = dict(json.loads(self._file.read_text()))
-            except (OSError, ValueError, TypeError):
-                self._paths = {}
+        self._paths: dict[str, str] = self._read_file()
+
+    def _read_file(self) -> dict[str, str]:
+        if self._file is None or not self._file.is_file():
+            return {}
+        try:
+            return {str(k): str(v) for k, v in json.loads(self._file.read_text()).items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            return {}
 
     def _save(self) -> None:
+        """Merge with the file (another server may share the state directory), then write."""
         if self._file is not None:
+            self._paths = {**self._read_file(), **self._paths}
             with contextlib.suppress(OSError):  # ids still work in this process
                 write_json_atomic(self._file, self._paths)
 
@@ -50,6 +55,7 @@ class CaseRegistry:
         case = load_case(case_dir)
         key = str(case_dir)
         with self._lock:
+            self._paths = {**self._read_file(), **self._paths}
             case_id = next((cid for cid, p in self._paths.items() if p == key), None)
             if case_id is None:
                 case_id = f"case_{secrets.token_hex(8)}"
@@ -67,7 +73,7 @@ class CaseRegistry:
     def directory(self, case_id: str) -> Path:
         """The directory behind ``case_id`` (re-checked against the sandbox), or CaseNotFound."""
         with self._lock:
-            raw = self._paths.get(case_id)
+            raw = self._paths.get(case_id) or self._read_file().get(case_id)
         if raw is None:
             raise tool_failure(
                 ServerErrorKind.CASE_NOT_FOUND,

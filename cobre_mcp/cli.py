@@ -22,6 +22,9 @@ from typing import Any
 
 from cobre_mcp.app import ENV_AUTH_TOKEN, ServerSettings, default_state_dir, env_allowed_dirs
 
+FAILED_JOB_STATES = ("failed", "cancelled", "interrupted")
+"""Job states that make ``call`` exit non-zero (the tool call itself succeeded)."""
+
 
 def _server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -92,13 +95,25 @@ def _print_json(obj: Any) -> None:
 
 async def _call(settings: ServerSettings, tool: str, arguments: dict[str, Any]) -> int:
     from mcp import Client
+    from mcp.shared.exceptions import MCPError
 
     from cobre_mcp.server import build_server
 
     app = build_server(settings)
     try:
         async with Client(app.server) as client:
-            result = await client.call_tool(tool, arguments)
+            try:
+                result = await client.call_tool(tool, arguments)
+            except MCPError as exc:  # unknown tool or a malformed request
+                _print_json(
+                    {
+                        "kind": "InvalidArgument",
+                        "message": str(exc),
+                        "context": {"tool": tool},
+                        "suggestion": "Run `cobre-mcp tools` for the tool names and schemas.",
+                    }
+                )
+                return 2
             payload = result.structured_content
             # A job that outlives wait_seconds: keep polling, so scripts get the final result.
             while (
@@ -116,7 +131,8 @@ async def _call(settings: ServerSettings, tool: str, arguments: dict[str, Any]) 
     if payload is None:
         payload = {"content": [c.model_dump(mode="json") for c in result.content]}
     _print_json(payload)
-    return 1 if result.is_error else 0
+    failed_job = isinstance(payload, dict) and payload.get("status") in FAILED_JOB_STATES
+    return 1 if result.is_error or failed_job else 0
 
 
 def _tools() -> int:
@@ -146,7 +162,11 @@ def _serve(args: argparse.Namespace) -> int:
     from cobre_mcp.server import build_server
 
     settings = settings_from(args)
-    app = build_server(settings)
+    try:
+        app = build_server(settings)
+    except ValueError as exc:  # no usable allowed directory
+        logging.getLogger("cobre_mcp").error("cannot start: %s", exc)
+        return 2
     if args.transport == "http":
         from cobre_mcp.http import serve_http
 

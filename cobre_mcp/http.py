@@ -12,6 +12,7 @@ import hmac
 import json
 from typing import Any
 
+import anyio
 from mcp.server.transport_security import TransportSecuritySettings
 
 from cobre_mcp.app import App
@@ -46,6 +47,28 @@ class BearerAuth:
         await self.inner(scope, receive, send)
 
 
+class StopJobsOnShutdown:
+    """ASGI middleware: on lifespan shutdown (SIGTERM, Ctrl-C), cancel running jobs and wait for
+    them to publish their completed iterations, before the process exits."""
+
+    def __init__(self, inner: Any, app: App) -> None:
+        self.inner = inner
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await self.inner(scope, receive, send)
+            return
+
+        async def receive_and_stop() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await anyio.to_thread.run_sync(self.app.jobs.shutdown)
+            return message
+
+        await self.inner(scope, receive_and_stop, send)
+
+
 def http_app(app: App, host: str, port: int, token: str | None) -> Any:
     """The ASGI app serving MCP at ``/mcp``; raises ValueError for an unsafe configuration."""
     if host not in LOOPBACK and not token:
@@ -62,8 +85,10 @@ def http_app(app: App, host: str, port: int, token: str | None) -> Any:
         )
     else:  # the token is the guard; Host/Origin vary with how clients reach us
         security = TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    starlette = app.server.streamable_http_app(host=host, transport_security=security)
-    return BearerAuth(starlette, token) if token else starlette
+    asgi = StopJobsOnShutdown(
+        app.server.streamable_http_app(host=host, transport_security=security), app
+    )
+    return BearerAuth(asgi, token) if token else asgi
 
 
 def serve_http(app: App, host: str, port: int, token: str | None) -> None:

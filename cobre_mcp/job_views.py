@@ -119,6 +119,7 @@ async def await_job(
         while not job.done and anyio.current_time() < deadline:
             last_done = await _notify(ctx, job, last_done)
             await anyio.sleep(POLL_INTERVAL)
+            job = jobs.current(job)
         await _notify(ctx, job, last_done)
     except anyio.get_cancelled_exc_class():
         if cancel_with_call:

@@ -5,6 +5,8 @@ free worker). Its record (status, parameters, latest progress, result or error) 
 ``<state_dir>/jobs/<job_id>.json`` atomically on every status change and at most once a second
 for progress, so a result survives a client timeout and a server restart. A record left
 ``queued``/``running`` by a server that is gone is reported ``interrupted`` on the next start.
+Servers may share a state directory: a job another live server process runs is shown from its
+record (re-read on each look) and can only be cancelled there.
 
 Cancellation is cooperative: :meth:`JobManager.cancel` sets the job's event and the runner stops
 at its next iteration boundary. Use this module for anything that can outlast one tool call; do
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import secrets
 import threading
 import time
@@ -30,6 +34,22 @@ from cobre_core.results.run_metadata import now_iso
 from cobre_mcp.errors import ServerErrorKind, record_for_exception, tool_failure
 
 log = logging.getLogger("cobre_mcp.jobs")
+_JOB_ID = re.compile(r"job_[0-9a-f]{16}")
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether another process with ``pid`` exists (our own pid counts as gone: a record of
+    ours from an earlier manager in this process cannot still be running)."""
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
 
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled", "interrupted"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled", "interrupted"})
@@ -46,6 +66,7 @@ PERSISTED_FIELDS: tuple[str, ...] = (
     "result",
     "error",
     "instance",
+    "pid",
 )
 """Job fields written to the record on disk."""
 PROGRESS_SAVE_INTERVAL = 1.0
@@ -99,6 +120,7 @@ class Job:
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     instance: str = ""
+    pid: int = 0
     version: int = 0
     cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
     done_event: threading.Event = field(default_factory=threading.Event, repr=False)
@@ -144,24 +166,50 @@ class JobManager:
         if self.directory is None or not self.directory.is_dir():
             return
         for path in sorted(self.directory.glob("job_*.json")):
-            try:
-                job = Job.from_dict(json.loads(path.read_text()))
-            except (OSError, ValueError, TypeError, KeyError):
-                log.warning("skipping unreadable job record %s", path.name)
-                continue
-            if not job.done:
-                job.status = "interrupted"
-                job.error = record(
-                    ServerErrorKind.JOB_INTERRUPTED,
-                    "the server stopped while this job was running",
-                    "Start the run again; outputs of an interrupted run were never published, so "
-                    "any earlier complete output in that directory is intact.",
-                    job_id=job.id,
-                ).to_dict()
-                job.finished_at = now_iso()
-                job.done_event.set()
-                self._write(job)
-            self.jobs[job.id] = job
+            job = self._read(path)
+            if job is not None:
+                self.jobs[job.id] = self._settle(job)
+
+    def _read(self, path: Path) -> Job | None:
+        try:
+            return Job.from_dict(json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError, KeyError):
+            log.warning("skipping unreadable job record %s", path.name)
+            return None
+
+    def _settle(self, job: Job) -> Job:
+        """A record read from disk: unfinished and owned by a process that is gone means
+        interrupted; a live other server process keeps its job (see :meth:`_foreign`)."""
+        if job.done or _process_alive(job.pid):
+            return job
+        job.status = "interrupted"
+        job.error = record(
+            ServerErrorKind.JOB_INTERRUPTED,
+            "the server stopped while this job was running",
+            "Start the run again; outputs of an interrupted run were never published, so "
+            "any earlier complete output in that directory is intact.",
+            job_id=job.id,
+        ).to_dict()
+        job.finished_at = now_iso()
+        job.done_event.set()
+        self._write(job)
+        return job
+
+    def _foreign(self, job: Job) -> bool:
+        """True for a job run by another server process sharing this state directory."""
+        return job.instance != self.instance and not job.done
+
+    def _refresh(self, job: Job) -> Job:
+        """Re-read a foreign job's record (its owner keeps writing it)."""
+        if self.directory is None:
+            return job
+        fresh = self._read(self.directory / f"{job.id}.json")
+        if fresh is None:
+            return job
+        fresh = self._settle(fresh)
+        with self.lock:
+            self.jobs[fresh.id] = fresh
+        return fresh
 
     def _write(self, job: Job) -> None:
         if self.directory is None:
@@ -184,6 +232,7 @@ class JobManager:
         """Queue ``runner`` on a worker thread; returns the new job at once."""
         job = Job(id=f"job_{secrets.token_hex(8)}", kind=kind, params=params)
         job.instance = self.instance
+        job.pid = os.getpid()
         with self.lock:
             self.jobs[job.id] = job
             self._write(job)
@@ -219,6 +268,11 @@ class JobManager:
         """The job, or a JobNotFound failure."""
         with self.lock:
             job = self.jobs.get(job_id)
+        if job is None and self.directory is not None and _JOB_ID.fullmatch(job_id):
+            path = self.directory / f"{job_id}.json"  # started by another server process
+            job = self._read(path) if path.is_file() else None
+        if job is not None and self._foreign(job):
+            job = self._refresh(job)
         if job is None:
             raise tool_failure(
                 ServerErrorKind.JOB_NOT_FOUND,
@@ -232,6 +286,7 @@ class JobManager:
         """Jobs, newest first, optionally only those with ``status``."""
         with self.lock:
             jobs = list(self.jobs.values())
+        jobs = [self._refresh(j) if self._foreign(j) else j for j in jobs]
         jobs.sort(key=lambda j: j.created_at, reverse=True)
         return [j for j in jobs if status is None or j.status == status]
 
@@ -240,11 +295,22 @@ class JobManager:
         job = self.get(job_id)
         if job.done:
             return job
+        if self._foreign(job):
+            raise tool_failure(
+                ServerErrorKind.INVALID_ARGUMENT,
+                f"job {job_id} runs in another server process (pid {job.pid})",
+                "Cancel it through the server that started it, or stop that process.",
+                job_id=job_id,
+            )
         job.cancel_event.set()
         fut = self._futures.get(job_id)
         if fut is not None and fut.cancel():  # still queued: it never starts
             self._set_status(job, "cancelled", finished_at=now_iso())
         return job
+
+    def current(self, job: Job) -> Job:
+        """The latest state of ``job`` (re-read from disk when another process runs it)."""
+        return self._refresh(job) if self._foreign(job) else job
 
     def wait(self, job: Job, timeout: float) -> bool:
         """Block (a worker thread, not the event loop) until the job is done or ``timeout``."""

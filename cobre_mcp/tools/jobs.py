@@ -42,7 +42,7 @@ def register(app: App) -> None:
         annotations=writes("Cancel a job", idempotent=True, destructive=False),
         description=(
             "Stop a running train/simulate job at its next iteration boundary. Completed "
-            "iterations are published (a consistent, resumable output); a queued job never "
+            "iterations are published (a consistent output); a queued job never "
             "starts. Cancelling a finished job changes nothing. Waits up to wait_seconds for the "
             "job to stop."
         ),

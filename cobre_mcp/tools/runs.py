@@ -51,8 +51,8 @@ def register(app: App) -> None:
         description=(
             "Train an SDDP policy for a case (case_id from load-case, or case_dir) and write "
             "training/ (convergence.parquet, metadata.json) and policy/ under output_dir. "
-            "Overrides: iterations, forward_passes, seed, time_limit_seconds (0 or -1 = as in "
-            "config.json). Runs in the background: returns the result if done within "
+            "Overrides: iterations, forward_passes, seed, time_limit_seconds (0, or -1 for seed, "
+            "keeps config.json's value). Runs in the background: returns the result if done within "
             "wait_seconds, else a job_id for get-job. Progress is sent every iteration. Needs "
             "--allow-write. Re-running replaces the previous outputs atomically."
         ),
@@ -65,7 +65,9 @@ def register(app: App) -> None:
         iterations: Annotated[int, Field(ge=0, description="Iteration limit; 0 = config.")] = 0,
         forward_passes: Annotated[int, Field(ge=0, description="0 = config.")] = 0,
         seed: Annotated[int, Field(ge=-1, description="Tree seed; -1 = config.")] = -1,
-        time_limit_seconds: Annotated[float, Field(ge=0, description="0 = none.")] = 0.0,
+        time_limit_seconds: Annotated[
+            float, Field(ge=0, description="Adds a time limit; 0 = as configured.")
+        ] = 0.0,
         threads: Threads = 0,
         wait_seconds: WaitSeconds = 20.0,
     ) -> JobReport:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,54 @@ def test_unfinished_records_load_as_interrupted(tmp_path: Path) -> None:
         gate.set()
         old.shutdown(10)
         new.shutdown(10)
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from cobre_mcp.jobs import JobManager, JobOutcome
+state, gate = Path(sys.argv[1]), Path(sys.argv[2])
+
+def run(ctx):
+    while not gate.exists():
+        time.sleep(0.05)
+    return JobOutcome("completed", {"by": "child"})
+
+m = JobManager(state)
+job = m.submit("train", {}, run)
+while job.status != "running":
+    time.sleep(0.01)
+print(job.id, flush=True)
+m.wait(job, 60)
+m.shutdown(5)
+"""
+
+
+def test_a_job_of_another_live_server_is_shown_not_interrupted(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    gate = tmp_path / "gate"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(tmp_path), str(gate)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        job_id = child.stdout.readline().strip()
+        other = JobManager(tmp_path)
+        seen = other.get(job_id)
+        for _ in range(200):  # the child's "running" write may trail its print
+            if seen.status == "running":
+                break
+            time.sleep(0.05)
+            seen = other.get(job_id)
+        assert seen.status == "running" and seen.pid == child.pid
+        with pytest.raises(CobreError) as err:
+            other.cancel(job_id)
+        assert err.value.kind == "InvalidArgument"
+        gate.touch()
+        assert child.wait(30) == 0
+        assert other.get(job_id).status == "completed"
+        assert other.get(job_id).result == {"by": "child"}
+        other.shutdown(5)
+    finally:
+        child.kill()
