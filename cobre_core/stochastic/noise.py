@@ -1,18 +1,18 @@
-"""Opening trees and forward sampling from a seed (this project's own generator).
+"""Opening trees and forward sampling from a seed.
 
-Generator (documented, stable): every draw uses NumPy's PCG64 seeded by a ``SeedSequence`` over a
-tuple of non-negative integers, so a value depends only on its coordinates, never on thread count
-or call order:
+The opening tree is upstream Cobre's, bit for bit (:mod:`cobre_core.stochastic.upstream_noise`:
+SipHash-1-3 seed per (seed, opening, stage id), PCG64, Ziggurat normal), so SAA problems, and
+hence converged lower bounds, match upstream's. The forward and simulation opening choices use
+this project's own generator: NumPy's PCG64 seeded by a ``SeedSequence`` over a tuple of
+non-negative integers, so a value depends only on its coordinates, never on thread count or call
+order:
 
-* opening ``o`` of the noise group first seen at study stage ``stage_id``:
-  ``SeedSequence([seed, 0, stage_id, o])`` -> ``standard_normal(dim)``;
 * the forward opening choice of ``(iteration, scenario)``:
   ``SeedSequence([seed, 1, iteration, scenario])`` -> one ``integers(0, n_t)`` per stage, in order;
 * simulation scenario ``k``: ``SeedSequence([seed, 2, k])`` likewise.
 
 Noise groups: consecutive stages with the same ``(season_id, start year)`` share one draw (the later
 stage copies the earlier one's openings); a stage without ``season_id`` is its own group.
-Upstream's bit-exact generator (SipHash + PCG XSL-RR + Ziggurat) is a separate sampler.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-_TREE, _FORWARD, _SIMULATION = 0, 1, 2
+from cobre_core.stochastic.upstream_noise import opening_noise
+
+_FORWARD, _SIMULATION = 1, 2
 
 
 def _rng(*key: int) -> np.random.Generator:
@@ -66,7 +68,7 @@ def generate_opening_tree(
             continue
         block = np.empty((n, dim))
         for o in range(n):
-            block[o] = _rng(seed, _TREE, sid, o).standard_normal(dim)
+            block[o] = opening_noise(seed, sid, o, dim)
         block.setflags(write=False)
         out.append(block)
     return OpeningTree(tuple(out))

@@ -264,7 +264,7 @@ def _shared(name: str) -> Path:
     [
         ("d19-multi-hydro-par", 1, 20),  # PAR(2), truncation, noise groups; 3 nodes
         ("d28-decomp-weekly-monthly", 2, 20),  # 5 openings at the last stage
-        ("d29-weekly-par-noise-sharing", 3, 40),  # 5^4 tree (780 nodes), shared noise group
+        ("d29-weekly-par-noise-sharing", 6, 40),  # 5^4 tree (780 nodes), shared noise group
     ],
 )
 def test_shared_case_sddp_equals_extensive_form(
