@@ -23,6 +23,8 @@ from cobre_core.system.case import Case
 
 FloatArray = NDArray[np.float64]
 
+_TRUNCATING = ("truncation", "truncation_with_penalty")
+
 
 @dataclass
 class CutPool:
@@ -53,19 +55,25 @@ class Solved:
 
 
 def effective_noise(case: Case, t: int, eta: FloatArray, lags: FloatArray) -> FloatArray:
-    """Apply the truncation non-negativity method to the inflow part of a noise vector."""
-    if case.inflow_method not in ("truncation", "truncation_with_penalty"):
+    """Apply the truncation non-negativity method to the inflow part of noise vectors.
+
+    ``eta`` is one noise vector ``(dim,)`` or a stack ``(m, dim)`` of vectors at the same lags;
+    each entry is truncated exactly as it would be on its own.
+    """
+    if case.inflow_method not in _TRUNCATING:
         return eta
     par = case.par
     det = par.deterministic_part(t, lags)
     sigma = par.sigma[t]
     n = case.num_hydros
-    z = det + sigma * eta[:n]
+    inflow = eta[..., :n]
+    z = det + sigma * inflow
     neg = (z < 0) & (sigma > 0)
     if not neg.any():
         return eta
     out = eta.copy()
-    out[:n][neg] = np.maximum(eta[:n][neg], -det[neg] / sigma[neg])
+    floor = np.divide(-det, sigma, out=np.zeros_like(det), where=sigma > 0)
+    out[..., :n] = np.where(neg, np.maximum(inflow, floor), inflow)
     return out
 
 
@@ -112,6 +120,11 @@ class Problem:
             [HighsSolver(slp.lp) for slp in self.stage_lps] for _ in range(self.num_lanes)
         ]
         self.cuts: list[CutPool] = [CutPool(self.state_dim) for _ in range(self.num_stages)]
+        # column and row indices the lean solves read, as Python ints (fast list indexing)
+        self._forward_cols: list[list[int]] = [
+            [slp.layout.theta, *slp.layout.out_state_cols.tolist()] for slp in self.stage_lps
+        ]
+        self._fix_rows: list[list[int]] = [slp.fix_rows.tolist() for slp in self.stage_lps]
         self.initial_state = np.concatenate([case.initial_storage, case.initial_lags.ravel()])
 
     # -- cuts ----------------------------------------------------------------------------------
@@ -140,22 +153,27 @@ class Problem:
     # -- solving -------------------------------------------------------------------------------
     def realize(self, t: int, state: FloatArray, opening: int) -> FloatArray:
         """The effective noise vector of ``opening`` at stage ``t`` for an incoming state."""
-        eta = self.tree.openings[t][opening]
+        return self._truncate(t, state, self.tree.openings[t][opening])
+
+    def realize_openings(self, t: int, state: FloatArray, openings: slice) -> FloatArray:
+        """Effective noise vectors ``(m, dim)`` of the openings ``openings`` selects at stage ``t``.
+
+        Row ``i`` equals ``realize(t, state, o)`` for the ``i``-th selected opening ``o``; the
+        truncation's deterministic inflow part is computed once for the shared state.
+        """
+        return self._truncate(t, state, self.tree.openings[t][openings])
+
+    def _truncate(self, t: int, state: FloatArray, eta: FloatArray) -> FloatArray:
+        """:func:`effective_noise` of ``eta`` at the lags held in ``state``."""
+        if self.case.inflow_method not in _TRUNCATING:
+            return eta
         lags = state[self.case.num_hydros :].reshape(self.case.max_lag, self.case.num_hydros)
         return effective_noise(self.case, t, eta, lags)
 
-    def solve(
-        self,
-        lane: int,
-        t: int,
-        state: FloatArray,
-        eta: FloatArray,
-        *,
-        want_duals: bool = False,
-        want_solution: bool = False,
-        context: dict | None = None,
-    ) -> Solved:
-        """Patch stage ``t`` on ``lane`` with state and noise, solve, and read what is asked."""
+    def _patch_and_solve(
+        self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None
+    ) -> HighsSolver:
+        """Set state and noise on stage ``t`` of ``lane`` and solve; raise unless optimal."""
         slp = self.stage_lps[t]
         solver = self.solvers[lane][t]
         rows, lo, hi = slp.row_patch(state, eta)
@@ -178,6 +196,52 @@ class Problem:
                     **ctx,
                 )
             )
+        return solver
+
+    def solve_forward(
+        self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None
+    ) -> tuple[float, FloatArray]:
+        """A forward-pass solve: the stage's immediate cost in $ and its outgoing state.
+
+        Same values as :meth:`solve`'s ``immediate_cost`` and ``out_state``, reading only the
+        columns they need.
+        """
+        solver = self._patch_and_solve(lane, t, state, eta, context)
+        slp = self.stage_lps[t]
+        values = solver.primal_at(self._forward_cols[t])
+        obj = solver.objective()
+        return (obj - slp.discount * values[0]) * COST_SCALE, np.array(values[1:])
+
+    def solve_backward(
+        self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None
+    ) -> tuple[float, list[float]]:
+        """A backward-pass solve: the objective (scaled) and the duals of the state-fixing rows.
+
+        Same values as :meth:`solve`'s ``objective`` and ``duals`` with ``want_duals``.
+        """
+        solver = self._patch_and_solve(lane, t, state, eta, context)
+        return solver.objective(), solver.row_duals_at(self._fix_rows[t])
+
+    def solve_value(
+        self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None
+    ) -> float:
+        """The objective (scaled, including the discounted future cost) of one stage solve."""
+        return self._patch_and_solve(lane, t, state, eta, context).objective()
+
+    def solve(
+        self,
+        lane: int,
+        t: int,
+        state: FloatArray,
+        eta: FloatArray,
+        *,
+        want_duals: bool = False,
+        want_solution: bool = False,
+        context: dict | None = None,
+    ) -> Solved:
+        """Patch stage ``t`` on ``lane`` with state and noise, solve, and read what is asked."""
+        slp = self.stage_lps[t]
+        solver = self._patch_and_solve(lane, t, state, eta, context)
         x, y = solver.solution()
         obj = solver.objective()
         theta = x[slp.layout.theta]

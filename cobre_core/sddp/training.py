@@ -108,9 +108,10 @@ class Trainer:
                 for t in range(n_t):
                     states[sc, t] = x
                     eta = p.realize(t, x, int(picks[t]))
-                    res = p.solve(lane, t, x, eta, context={"iteration": iteration, "scenario": sc})
-                    total += self.cumulative[t] * res.immediate_cost
-                    x = res.out_state
+                    cost, x = p.solve_forward(
+                        lane, t, x, eta, context={"iteration": iteration, "scenario": sc}
+                    )
+                    total += self.cumulative[t] * cost
                 costs[sc] = total
 
         self._run_lanes(work, pool)
@@ -135,20 +136,14 @@ class Trainer:
                 obj: FloatArray = obj,
                 duals: FloatArray = duals,
             ) -> None:
+                mine = range(lane, n_open, p.num_lanes)
                 for k in range(f):
                     x = states[k, t]
-                    for o in range(lane, n_open, p.num_lanes):
-                        eta = p.realize(t, x, o)
-                        res = p.solve(
-                            lane,
-                            t,
-                            x,
-                            eta,
-                            want_duals=True,
-                            context={"iteration": iteration, "opening": o},
+                    etas = p.realize_openings(t, x, slice(lane, None, p.num_lanes))
+                    for o, eta in zip(mine, etas, strict=True):
+                        obj[k, o], duals[k, o] = p.solve_backward(
+                            lane, t, x, eta, context={"iteration": iteration, "opening": o}
                         )
-                        obj[k, o] = res.objective
-                        duals[k, o] = res.duals
 
             self._run_lanes(work, pool)
             alphas = np.empty(f)
@@ -170,9 +165,10 @@ class Trainer:
         obj = np.empty(n_open)
 
         def work(lane: int) -> None:
-            for o in range(lane, n_open, p.num_lanes):
-                eta = p.realize(0, p.initial_state, o)
-                obj[o] = p.solve(lane, 0, p.initial_state, eta).objective
+            mine = range(lane, n_open, p.num_lanes)
+            etas = p.realize_openings(0, p.initial_state, slice(lane, None, p.num_lanes))
+            for o, eta in zip(mine, etas, strict=True):
+                obj[o] = p.solve_value(lane, 0, p.initial_state, eta)
 
         self._run_lanes(work, pool)
         return float(self.risk.weights(obj) @ obj) * COST_SCALE

@@ -4,11 +4,20 @@ Options follow upstream's choices: dual simplex, presolve off, no scaling strate
 HiGHS defaults, tolerances 1e-7, no parallelism inside HiGHS (parallelism is ours, across
 instances). A solve patches bounds in place and re-solves from the previous basis (warm start).
 One instance must only be used by one thread at a time.
+
+Per-solve Python cost matters (thousands of small LPs per iteration, and ``run()`` releases the
+GIL, so whatever runs between solves also limits thread scaling). The hot path therefore avoids
+``getInfo()``, which copies the whole info record (the objective comes from
+``getObjectiveValue()``), converts a solution vector to a Python list only when it is read and
+indexes that list instead of building a numpy array of it (``primal_at``, ``row_duals_at``), and
+passes bounds as ready int32/float64 arrays. Infinite bounds need no translation: HiGHS's infinity
+is IEEE ``inf`` (``highspy.kHighsInf``), checked at import.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from enum import StrEnum
 
 import highspy
@@ -17,7 +26,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from cobre_core.solver.lp_builder import LinearProgram
 
-_HIGHS_INF = highspy.kHighsInf
+if highspy.kHighsInf != np.inf:  # pragma: no cover - guards a HiGHS build with finite infinity
+    raise ImportError("cobre_core needs a HiGHS build whose infinity is IEEE inf")
 
 _OPTIONS: dict[str, object] = {
     "output_flag": False,
@@ -47,13 +57,6 @@ class LpStatus(StrEnum):
     ERROR = "error"
 
 
-def _finite(a: NDArray[np.float64]) -> NDArray[np.float64]:
-    out = np.asarray(a, dtype=np.float64).copy()
-    out[np.isposinf(out)] = _HIGHS_INF
-    out[np.isneginf(out)] = -_HIGHS_INF
-    return out
-
-
 class HighsSolver:
     """Holds a stage LP in HiGHS; patch bounds, add cut rows, solve, read values and duals."""
 
@@ -65,10 +68,10 @@ class HighsSolver:
         model.num_col_ = lp.num_cols
         model.num_row_ = lp.num_rows
         model.col_cost_ = lp.col_cost
-        model.col_lower_ = _finite(lp.col_lower)
-        model.col_upper_ = _finite(lp.col_upper)
-        model.row_lower_ = _finite(lp.row_lower)
-        model.row_upper_ = _finite(lp.row_upper)
+        model.col_lower_ = _floats(lp.col_lower)
+        model.col_upper_ = _floats(lp.col_upper)
+        model.row_lower_ = _floats(lp.row_lower)
+        model.row_upper_ = _floats(lp.row_upper)
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         model.a_matrix_.start_ = lp.a_start
         model.a_matrix_.index_ = lp.a_index
@@ -80,18 +83,18 @@ class HighsSolver:
         self.solve_seconds = 0.0
 
     def set_row_bounds(self, rows: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
-        """Patch the bounds of the given rows."""
-        idx = np.ascontiguousarray(rows, dtype=np.int32)
-        lo = _finite(np.broadcast_to(np.asarray(lower, np.float64), idx.shape))
-        hi = _finite(np.broadcast_to(np.asarray(upper, np.float64), idx.shape))
-        self._h.changeRowsBounds(idx.size, idx, lo, hi)
+        """Patch the bounds of the given rows (scalars broadcast; +-inf means no bound).
+
+        Fastest with ``rows`` as contiguous int32 and bounds as contiguous float64, as
+        :meth:`StageLp.row_patch <cobre_core.solver.stage_lp.StageLp.row_patch>` returns them.
+        """
+        idx = _indices(rows)
+        self._h.changeRowsBounds(idx.size, idx, _bounds(lower, idx.size), _bounds(upper, idx.size))
 
     def set_col_bounds(self, cols: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
-        """Patch the bounds of the given columns."""
-        idx = np.ascontiguousarray(cols, dtype=np.int32)
-        lo = _finite(np.broadcast_to(np.asarray(lower, np.float64), idx.shape))
-        hi = _finite(np.broadcast_to(np.asarray(upper, np.float64), idx.shape))
-        self._h.changeColsBounds(idx.size, idx, lo, hi)
+        """Patch the bounds of the given columns (scalars broadcast; +-inf means no bound)."""
+        idx = _indices(cols)
+        self._h.changeColsBounds(idx.size, idx, _bounds(lower, idx.size), _bounds(upper, idx.size))
 
     def add_rows(
         self,
@@ -107,32 +110,26 @@ class HighsSolver:
             return
         self._h.addRows(
             n,
-            _finite(lower),
-            _finite(upper),
+            _floats(lower),
+            _floats(upper),
             int(np.asarray(index).size),
             np.ascontiguousarray(starts, dtype=np.int32),
             np.ascontiguousarray(index, dtype=np.int32),
-            np.ascontiguousarray(value, dtype=np.float64),
+            _floats(value),
         )
         self.num_rows += n
 
     def solve(self) -> LpStatus:
-        """Solve from the current basis; returns the status."""
+        """Solve from the current basis; returns the status.
+
+        ``solve_seconds`` accumulates the wall time of ``run()``; with several threads it also
+        holds the wait to take the GIL back afterwards.
+        """
         t0 = time.perf_counter()
         self._h.run()
         self.solve_seconds += time.perf_counter() - t0
         self.solves += 1
-        status = self._h.getModelStatus()
-        if status == highspy.HighsModelStatus.kOptimal:
-            return LpStatus.OPTIMAL
-        if status == highspy.HighsModelStatus.kInfeasible:
-            return LpStatus.INFEASIBLE
-        if status in (
-            highspy.HighsModelStatus.kUnbounded,
-            highspy.HighsModelStatus.kUnboundedOrInfeasible,
-        ):
-            return LpStatus.UNBOUNDED
-        return LpStatus.ERROR
+        return _STATUS.get(self._h.getModelStatus(), LpStatus.ERROR)
 
     def solve_cold(self) -> LpStatus:
         """Forget the basis and solve from scratch (fallback after a failed warm solve)."""
@@ -163,18 +160,55 @@ class HighsSolver:
         return self._h.modelStatusToString(self._h.getModelStatus())
 
     def objective(self) -> float:
-        return float(self._h.getInfo().objective_function_value)
+        """Objective value of the last solve."""
+        return self._h.getObjectiveValue()
 
     def primal(self) -> NDArray[np.float64]:
-        return np.asarray(self._h.getSolution().col_value, dtype=np.float64)
+        """All column values of the last solve."""
+        return np.array(self._h.getSolution().col_value, dtype=np.float64)
 
     def row_duals(self) -> NDArray[np.float64]:
-        return np.asarray(self._h.getSolution().row_dual, dtype=np.float64)
+        """All row duals of the last solve."""
+        return np.array(self._h.getSolution().row_dual, dtype=np.float64)
+
+    def primal_at(self, cols: Sequence[int]) -> list[float]:
+        """Values of the given columns, in order (one solution fetch, no numpy array)."""
+        values = self._h.getSolution().col_value
+        return [values[j] for j in cols]
+
+    def row_duals_at(self, rows: Sequence[int]) -> list[float]:
+        """Duals of the given rows, in order (one solution fetch, no numpy array)."""
+        duals = self._h.getSolution().row_dual
+        return [duals[i] for i in rows]
 
     def solution(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Column values and row duals from one solution fetch."""
         sol = self._h.getSolution()
         return (
-            np.asarray(sol.col_value, dtype=np.float64),
-            np.asarray(sol.row_dual, dtype=np.float64),
+            np.array(sol.col_value, dtype=np.float64),
+            np.array(sol.row_dual, dtype=np.float64),
         )
+
+
+_STATUS: dict[highspy.HighsModelStatus, LpStatus] = {
+    highspy.HighsModelStatus.kOptimal: LpStatus.OPTIMAL,
+    highspy.HighsModelStatus.kInfeasible: LpStatus.INFEASIBLE,
+    highspy.HighsModelStatus.kUnbounded: LpStatus.UNBOUNDED,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: LpStatus.UNBOUNDED,
+}
+
+
+def _floats(a: ArrayLike) -> NDArray[np.float64]:
+    """``a`` as a contiguous float64 array (no copy when it already is one)."""
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _indices(a: ArrayLike) -> NDArray[np.int32]:
+    """``a`` as a contiguous int32 array (HiGHS's index type; no copy when it already is one)."""
+    return np.ascontiguousarray(a, dtype=np.int32)
+
+
+def _bounds(a: ArrayLike, n: int) -> NDArray[np.float64]:
+    """Bounds for ``n`` entries: an array of that size as is, a scalar repeated."""
+    arr = _floats(a)
+    return arr if arr.shape == (n,) else np.ascontiguousarray(np.broadcast_to(arr, (n,)))

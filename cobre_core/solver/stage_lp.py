@@ -13,6 +13,7 @@ inflow column ``z`` (defined by its own row) instead of repeating the PAR terms,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -95,29 +96,48 @@ class StageLp:
     ncs_std: FloatArray
     discount: float
 
-    @property
-    def fix_rows(self) -> IntArray:
+    @cached_property
+    def fix_rows(self) -> NDArray[np.int32]:
         """Rows fixing the incoming state, in state order (storage, then lags lag-major)."""
-        return np.concatenate([self.layout.storage_fix, self.layout.lag_fix.ravel()])
+        return _frozen(np.concatenate([self.layout.storage_fix, self.layout.lag_fix.ravel()]))
+
+    @cached_property
+    def patch_rows(self) -> NDArray[np.int32]:
+        """Rows :meth:`row_patch` sets, in order: state fixing, z definition, stochastic loads."""
+        rows = [self.fix_rows, self.layout.z_def]
+        if self.noise_load_buses.size:
+            rows.append(self.layout.load_balance[self.noise_load_buses].ravel())
+        return _frozen(np.concatenate(rows))
+
+    @cached_property
+    def _load_patch(self) -> tuple[FloatArray, FloatArray, FloatArray] | None:
+        """Mean, std (per stochastic bus, as a column) and block factors of the load patch."""
+        buses = self.noise_load_buses
+        if not buses.size:
+            return None
+        return self.load_mean[buses, None], self.load_std[buses, None], self.load_factor[buses]
 
     def row_patch(
         self, state: FloatArray, eta: FloatArray
-    ) -> tuple[IntArray, FloatArray, FloatArray]:
-        """Row indices and bounds that set the incoming state and the noise realisation."""
+    ) -> tuple[NDArray[np.int32], FloatArray, FloatArray]:
+        """Row indices and bounds that set the incoming state and the noise realisation.
+
+        The rows are :attr:`patch_rows` (fixed per stage); lower and upper bound are the same
+        array.
+        """
         n = self.z_base.size
-        z_rhs = self.z_base + self.z_sigma * eta[:n]
-        rows = [self.fix_rows, self.layout.z_def]
-        vals = [state, z_rhs]
-        if self.noise_load_buses.size:
-            k = len(self.noise_load_buses)
-            draw = eta[n : n + k]
-            buses = self.noise_load_buses
-            level = np.maximum(0.0, self.load_mean[buses] + self.load_std[buses] * draw)
-            rows.append(self.layout.load_balance[buses].ravel())
-            vals.append((level[:, None] * self.load_factor[buses]).ravel())
-        idx = np.concatenate(rows)
-        val = np.concatenate(vals)
-        return idx, val, val
+        d = state.size
+        vals = np.empty(self.patch_rows.size)
+        vals[:d] = state
+        np.multiply(self.z_sigma, eta[:n], out=vals[d : d + n])
+        vals[d : d + n] += self.z_base
+        load = self._load_patch
+        if load is not None:
+            mean, std, factor = load
+            draw = eta[n : n + mean.shape[0], None]
+            level = np.maximum(0.0, mean + std * draw)
+            vals[d + n :] = (level * factor).ravel()
+        return self.patch_rows, vals, vals
 
     def col_patch(self, eta: FloatArray) -> tuple[IntArray, FloatArray, FloatArray] | None:
         """Column bounds for stochastic NCS availability, or None when there is none."""
@@ -130,6 +150,13 @@ class StageLp:
         cols = self.layout.ncs[src]
         upper = np.repeat(avail[:, None], cols.shape[1], axis=1).ravel()
         return cols.ravel(), np.zeros_like(upper), upper
+
+
+def _frozen(index: IntArray) -> NDArray[np.int32]:
+    """A read-only int32 copy of ``index`` (HiGHS's index type, shared by every solve)."""
+    out = index.astype(np.int32)
+    out.flags.writeable = False
+    return out
 
 
 def build_stage_lp(case: Case, t: int) -> StageLp:

@@ -1,0 +1,92 @@
+"""The lean solve paths training uses read exactly what the full :meth:`Problem.solve` reads.
+
+Training's forward, backward and lower-bound solves fetch only the entries they need (outgoing
+state and theta, state-row duals, the objective) and realise the noise of a lane's openings in one
+call; these must give bit-for-bit the values of the general path, or training results would
+change with the optimisation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cobre_core.examples import write_example
+from cobre_core.loader import load_case
+from cobre_core.sddp.problem import Problem
+from cobre_core.sddp.stopping import IterationLimit
+from cobre_core.sddp.training import Trainer
+
+
+def _trained(case_dir: Path) -> Problem:
+    problem = Problem(load_case(case_dir), lanes=2)
+    Trainer(problem, 2, [IterationLimit(3)]).train()
+    return problem
+
+
+@pytest.fixture(scope="module", params=["toy", "multi_region"])
+def case_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An example case; multi_region uses inflow truncation."""
+    return write_example(request.param, tmp_path_factory.mktemp(request.param) / "case")
+
+
+@pytest.fixture(scope="module")
+def problem(case_dir: Path) -> Problem:
+    """A briefly trained example (cuts present)."""
+    return _trained(case_dir)
+
+
+def _states(problem: Problem) -> list[np.ndarray]:
+    """The initial state and a few perturbed ones (low storage makes truncation bind)."""
+    x0 = problem.initial_state
+    rng = np.random.default_rng(7)
+    return [x0, x0 * 0.2, x0 * rng.uniform(0.5, 1.5, x0.size)]
+
+
+def test_realize_openings_matches_realize(problem: Problem) -> None:
+    for t in range(problem.num_stages):
+        n_open = problem.tree.count(t)
+        lanes = problem.num_lanes
+        for x in _states(problem):
+            for lane in range(lanes):
+                rows = problem.realize_openings(t, x, slice(lane, None, lanes))
+                expected = [problem.realize(t, x, o) for o in range(lane, n_open, lanes)]
+                assert rows.shape == (len(expected), problem.case.noise.dim)
+                for got, want in zip(rows, expected, strict=True):
+                    assert got.tobytes() == np.asarray(want).tobytes()
+
+
+def test_lean_solves_match_full_solve(case_dir: Path) -> None:
+    """Same solve sequence on two identically trained problems: full reads vs lean reads."""
+    full, lean = _trained(case_dir), _trained(case_dir)
+    for t in range(full.num_stages):
+        for x in _states(full):
+            eta = full.realize(t, x, 0)
+            first = full.solve(0, t, x, eta, want_duals=True)
+            cost, out_state = lean.solve_forward(0, t, x, eta)
+            assert cost == first.immediate_cost
+            assert out_state.tobytes() == first.out_state.tobytes()
+            second = full.solve(0, t, x, eta, want_duals=True)
+            obj, duals = lean.solve_backward(0, t, x, eta)
+            assert obj == second.objective
+            assert second.duals is not None
+            assert np.array(duals).tobytes() == second.duals.tobytes()
+            third = full.solve(0, t, x, eta)
+            assert lean.solve_value(0, t, x, eta) == third.objective
+
+
+def test_row_patch_sets_state_and_noise_rows(problem: Problem) -> None:
+    slp = problem.stage_lps[1]
+    x = problem.initial_state
+    eta = problem.realize(1, x, 0)
+    rows, lower, upper = slp.row_patch(x, eta)
+    assert rows.dtype == np.int32 and not rows.flags.writeable
+    assert lower is upper
+    n = problem.case.num_hydros
+    assert rows[: x.size].tolist() == slp.fix_rows.tolist()
+    assert lower[: x.size].tobytes() == x.tobytes()
+    z_rhs = slp.z_base + slp.z_sigma * eta[:n]
+    assert lower[x.size : x.size + n].tobytes() == z_rhs.tobytes()
+    assert rows[x.size : x.size + n].tolist() == slp.layout.z_def.tolist()

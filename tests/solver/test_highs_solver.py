@@ -1,0 +1,49 @@
+"""HighsSolver: bound patches (arrays, scalars, infinities), selective reads and statuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cobre_core.solver import HighsSolver, LpBuilder, LpStatus
+from cobre_core.solver.lp_builder import INF
+
+
+def _lp() -> HighsSolver:
+    """min x + 2y  s.t.  x + y >= r0 (row 0),  x - y <= r1 (row 1),  0 <= x <= 10,  0 <= y <= 10."""
+    b = LpBuilder()
+    cols = b.add_columns(2, 0.0, 10.0, [1.0, 2.0])
+    b.add_rows(1, 3.0, INF, [0, 0], cols, [1.0, 1.0])
+    b.add_rows(1, -INF, 1.0, [0, 0], cols, [1.0, -1.0])
+    return HighsSolver(b.build())
+
+
+def test_solve_and_selective_reads_match_full_vectors() -> None:
+    s = _lp()
+    assert s.solve() == LpStatus.OPTIMAL
+    x, y = s.solution()
+    assert s.objective() == pytest.approx(4.0)  # x = 2, y = 1
+    assert s.primal_at([1, 0]) == [x[1], x[0]]
+    assert s.row_duals_at([1]) == [y[1]]
+    assert s.primal().tolist() == x.tolist()
+    assert s.row_duals().tolist() == y.tolist()
+
+
+def test_bound_patches_accept_scalars_arrays_and_infinity() -> None:
+    s = _lp()
+    s.set_row_bounds(np.array([0], dtype=np.int32), np.array([5.0]), np.array([INF]))
+    s.set_row_bounds([1], -INF, INF)  # scalars broadcast; the row becomes free
+    assert s.solve() == LpStatus.OPTIMAL
+    assert s.objective() == pytest.approx(5.0)  # x = 5, y = 0
+    s.set_col_bounds([0], 0.0, 1.0)
+    assert s.solve() == LpStatus.OPTIMAL
+    assert s.objective() == pytest.approx(9.0)  # x = 1, y = 4
+
+
+def test_infeasible_patch_reports_status() -> None:
+    s = _lp()
+    s.set_row_bounds([0], 25.0, INF)  # x + y <= 20 at most
+    assert s.solve_with_retries() == LpStatus.INFEASIBLE
+    s.set_row_bounds([0], 3.0, INF)  # options restored: the next warm solve works
+    assert s.solve() == LpStatus.OPTIMAL
+    assert s.solves >= 2
