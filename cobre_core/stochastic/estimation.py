@@ -3,8 +3,8 @@
 Use it when a case gives ``scenarios/inflow_history.parquet`` without (some of) the seasonal
 statistics and AR coefficients. It turns monthly (or weekly/custom-season) observations into
 per-(hydro, season) statistics and standardised AR coefficients ψ*, which
-:func:`cobre_core.stochastic.par.build_par_model` then precomputes per stage. Do not use it for
-PAR(p)-A (``order_selection = "pacf_annual"``): the annual component is not modelled here.
+:func:`cobre_core.stochastic.par.build_par_model` then precomputes per stage. With
+``order_selection = "pacf_annual"`` it fits the PAR(p)-A model instead (see "PAR(p)-A" below).
 
 Steps (all in the order of the season cycle, see :class:`SeasonCycle`):
 
@@ -21,6 +21,27 @@ Steps (all in the order of the season cycle, see :class:`SeasonCycle`):
 5. Reductions: optional |ψ*| bound and φ_1 < 0 set order 0; then, per hydro, a season whose
    recursive contributions (:func:`contributions`) turn negative has its max order lowered by one
    and is re-selected, until no season fails.
+
+PAR(p)-A (``pacf_annual``; upstream cobre ``crates/cobre-stochastic/src/par/fitting/``:
+``annual_stats.rs``, ``yw_matrices.rs``, ``conditional_facp.rs``, ``order_selection.rs``,
+``estimation.rs``) adds one regressor, the annual component ``A_{t-1}``:
+
+* ``A`` is the mean of 12 consecutive observations (chronological, per hydro), stored under the
+  season of the **last** of them; windows start at every index ``i < N − 12``, so the window
+  ending at the last observation is not used (:func:`rolling_annual_buckets`). Its stats per
+  season are the mean and population std of those values.
+* For season ``m`` the equation couples standardised ``Z_t`` with ``A_{t-1}`` (stats of season
+  ``m − 1``). Z–A cross-correlations align A and Z buckets by absolute year and divide by the
+  larger bucket size, not the number of pairs (:func:`cross_correlation_z_a`,
+  :func:`cross_correlation_a_z_next`).
+* Order selection uses the conditional PACF of ``Z_t`` and ``Z_{t−k}`` given
+  ``(Z_{t−1}, …, Z_{t−k+1}, A_{t−1})`` (partitioned covariance, :func:`conditional_pacf`); the
+  order is the largest significant lag, but at least 1 unless the lag-1 value is exactly 0
+  (:func:`select_order_annual`).
+* ``(φ_1..φ_p, ψ)`` solve the extended YW system (:func:`extended_yule_walker_system`); the ratio
+  is √(1 − sol·rhs) over all p + 1 entries. Reductions act on φ only; ψ is re-solved with them.
+* At run time ψ̂ = ψ·s_m/σ^A_{m−1} and the model is an ordinary PAR(12):
+  ``psi_l = φ̂_l + ψ̂/12`` for l = 1..12 (see :func:`cobre_core.stochastic.par.build_par_model`).
 """
 
 from __future__ import annotations
@@ -538,6 +559,296 @@ def reduce_orders(
     return log
 
 
+# ── PAR(p)-A: annual component ──────────────────────────────────────────────────────────────────
+
+
+ANNUAL_WINDOW = 12
+"""Observations averaged into one annual-component value A (monthly cycles: one year)."""
+
+
+def rolling_annual_buckets(
+    dates: Sequence[date],
+    values: Sequence[float],
+    resolve: Callable[[date], int | None],
+    cycle: SeasonCycle,
+) -> list[Bucket]:
+    """A values (means of 12 consecutive observations) grouped by the season of the last one.
+
+    Windows start at chronological index ``i`` for ``0 ≤ i < N − 12`` (upstream's range, which
+    leaves out the window ending at the last observation). A window whose last date maps to no
+    season, or to a season outside the cycle, is skipped. Raises :class:`EstimationError` with
+    fewer than 13 observations (no window at all).
+    """
+    n = len(dates)
+    if n <= ANNUAL_WINDOW:
+        raise EstimationError(
+            f"{n} observation(s); the annual component (pacf_annual) needs at least "
+            f"{ANNUAL_WINDOW + 1} to form one rolling {ANNUAL_WINDOW}-value mean",
+            observations=n,
+        )
+    order = sorted(range(n), key=lambda i: dates[i])
+    ordered = [float(values[i]) for i in order]
+    per_pos: list[list[float]] = [[] for _ in range(cycle.n)]
+    first: list[int | None] = [None] * cycle.n
+    for i in range(n - ANNUAL_WINDOW):
+        last = dates[order[i + ANNUAL_WINDOW - 1]]
+        season = resolve(last)
+        pos = cycle.position(season) if season is not None else None
+        if pos is None:
+            continue
+        total = 0.0
+        for v in ordered[i : i + ANNUAL_WINDOW]:
+            total += v
+        per_pos[pos].append(total / ANNUAL_WINDOW)
+        if first[pos] is None:
+            first[pos] = last.year
+    return [
+        Bucket(np.asarray(v, dtype=np.float64), y if y is not None else 0)
+        for v, y in zip(per_pos, first, strict=True)
+    ]
+
+
+def annual_stats(bucket: Bucket) -> Stats:
+    """Mean and population std (1/N) of an A bucket; ``(0, 0)`` when empty."""
+    n = bucket.size
+    if n == 0:
+        return (0.0, 0.0)
+    mean = float(bucket.values.sum() / n)
+    return mean, math.sqrt(float(((bucket.values - mean) ** 2).sum() / n))
+
+
+def _cross_gamma(a: Bucket, z: Bucket, shift: int) -> float:
+    """Σ (A_i − μ)(Z_{i+shift} − μ) / max(|A|, |Z|) on centred buckets (0 without pairs)."""
+    a_off, z_off = (0, shift) if shift >= 0 else (-shift, 0)
+    pairs = min(a.size - a_off, z.size - z_off)
+    if pairs <= 0:
+        return math.nan
+    return float(np.dot(a.values[a_off : a_off + pairs], z.values[z_off : z_off + pairs])) / max(
+        a.size, z.size
+    )
+
+
+def cross_correlation_z_a(
+    series: SeasonalSeries, annual: SeasonalSeries, ref: int, lag: int
+) -> float:
+    """Corr(A at season ``ref``, Z at season ``ref − lag``); ``lag = 0`` pairs the same year.
+
+    Pairs align by absolute year (bucket first years, one year earlier per cycle boundary the lag
+    crosses) and the covariance divides by the **larger bucket size** (upstream: equivalent to
+    padding missing years with the mean). Clamped to [−1, 1]; 0 with a zero std or no pairs.
+    """
+    n = series.n
+    lag_pos = (ref - lag) % n
+    mu_a, s_a = annual.stats[ref]
+    mu_z, s_z = series.stats[lag_pos]
+    if abs(s_a) < EPS or abs(s_z) < EPS:
+        return 0.0
+    a, z = annual.buckets[ref], series.buckets[lag_pos]
+    shift = a.first_year - z.first_year - _years_back(ref, lag, n)
+    gamma = _cross_gamma(Bucket(a.values - mu_a, 0), Bucket(z.values - mu_z, 0), shift)
+    if math.isnan(gamma):
+        return 0.0
+    return min(max(gamma / (s_a * s_z), -1.0), 1.0)
+
+
+def cross_correlation_a_z_next(series: SeasonalSeries, annual: SeasonalSeries, ref: int) -> float:
+    """Corr(A at season ``ref``, Z at the next season): the ``A_{t−1}``/``Z_t`` pair.
+
+    Z is one year later when the next season wraps to cycle position 0; same divisor and
+    clamping as :func:`cross_correlation_z_a`.
+    """
+    n = series.n
+    z_pos = (ref + 1) % n
+    mu_a, s_a = annual.stats[ref]
+    mu_z, s_z = series.stats[z_pos]
+    if abs(s_a) < EPS or abs(s_z) < EPS:
+        return 0.0
+    a, z = annual.buckets[ref], series.buckets[z_pos]
+    shift = a.first_year - z.first_year + (1 if z_pos == 0 else 0)
+    gamma = _cross_gamma(Bucket(a.values - mu_a, 0), Bucket(z.values - mu_z, 0), shift)
+    if math.isnan(gamma):
+        return 0.0
+    return min(max(gamma / (s_a * s_z), -1.0), 1.0)
+
+
+def extended_yule_walker_system(
+    series: SeasonalSeries, annual: SeasonalSeries, pos: int, order: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The PAR-A YW system of size ``order + 1``: unknowns ``(φ_1..φ_p, ψ)``.
+
+    The leading block is :func:`yule_walker_system`; the last row/column holds
+    ``Corr(A_{t−1}, Z_{t−1−i})`` and a unit diagonal; the last RHS entry is
+    ``Corr(A_{t−1}, Z_t)``. ``A_{t−1}`` is the A of season ``pos − 1``.
+    """
+    prev = (pos - 1) % series.n
+    mat = np.eye(order + 1)
+    rhs = np.zeros(order + 1)
+    if order:
+        mat[:order, :order], rhs[:order] = yule_walker_system(series, pos, order)
+    for i in range(order):
+        mat[i, order] = mat[order, i] = cross_correlation_z_a(series, annual, prev, i)
+    rhs[order] = cross_correlation_a_z_next(series, annual, prev)
+    return mat, rhs
+
+
+def conditional_pacf(
+    series: SeasonalSeries, annual: SeasonalSeries, pos: int, max_order: int
+) -> list[float]:
+    """Conditional PACF at lags 1..max_order given ``(Z_{t−1}..Z_{t−k+1}, A_{t−1})``.
+
+    With Σ₁₁ the covariance of ``(Z_t, Z_{t−k})``, Σ₂₂ that of the conditioning set and Σ₁₂ their
+    cross-covariance, Σ̄ = Σ₁₁ − Σ₁₂ Σ₂₂⁻¹ Σ₂₁ and the value is Σ̄₀₁/√(Σ̄₀₀ Σ̄₁₁), clamped
+    (0 when Σ̄₀₀ Σ̄₁₁ ≤ 0). Stops early (shorter list) at the first singular Σ₂₂.
+    """
+    n = series.n
+    prev = (pos - 1) % n
+    out: list[float] = []
+    for k in range(1, max_order + 1):
+        rho_k = periodic_autocorrelation(series, pos, k)
+        s11 = np.array([[1.0, rho_k], [rho_k, 1.0]])
+        s22 = np.eye(k)
+        for i in range(k - 1):
+            ref = (prev - i) % n
+            for j in range(i + 1, k - 1):
+                s22[i, j] = s22[j, i] = periodic_autocorrelation(series, ref, j - i)
+            s22[i, k - 1] = s22[k - 1, i] = cross_correlation_z_a(series, annual, prev, i)
+        s12 = np.zeros((2, k))
+        for j in range(k - 1):
+            s12[0, j] = periodic_autocorrelation(series, pos, j + 1)
+            s12[1, j] = periodic_autocorrelation(series, (pos - 1 - j) % n, k - 1 - j)
+        s12[0, k - 1] = cross_correlation_a_z_next(series, annual, prev)
+        s12[1, k - 1] = cross_correlation_z_a(series, annual, prev, k - 1)
+        cols = [solve_small(s22, s12[c]) for c in range(2)]
+        if cols[0] is None or cols[1] is None:
+            break
+        bar = s11 - s12 @ np.column_stack(cols)
+        denom = bar[0, 0] * bar[1, 1]
+        value = float(bar[0, 1]) / math.sqrt(float(denom)) if denom > 0.0 else 0.0
+        out.append(min(max(value, -1.0), 1.0))
+    return out
+
+
+def select_order_annual(
+    pacf: Sequence[float], n_observations: int, z_alpha: float = Z_ALPHA
+) -> int:
+    """PAR-A order: 0 when the lag-1 value is exactly 0, else max(1, largest significant lag)."""
+    if not pacf or pacf[0] == 0.0:
+        return 0
+    return max(1, select_order(pacf, n_observations, z_alpha))
+
+
+def fit_annual_coefficients(
+    series: SeasonalSeries, annual: SeasonalSeries, pos: int, order: int
+) -> tuple[list[float], float, float]:
+    """``(φ_1..φ_p, ψ, ratio)`` from the extended YW solve (all standardised).
+
+    ratio = √(1 − sol·rhs) over the p + 1 unknowns, clamped to [ε, 1] (1 when not positive); a
+    singular system gives ``([], 0.0, 1.0)``. Order 0 solves for ψ alone.
+    """
+    mat, rhs = extended_yule_walker_system(series, annual, pos, order)
+    sol = solve_small(mat, rhs)
+    if sol is None:
+        return [], 0.0, 1.0
+    sigma2 = 1.0 - float(np.dot(sol, rhs))
+    ratio = min(max(math.sqrt(sigma2), EPS), 1.0) if sigma2 > 0.0 else 1.0
+    return [float(c) for c in sol[:order]], float(sol[order]), ratio
+
+
+@dataclass
+class _AnnualState(_SeasonState):
+    annual: tuple[float, float, float] | None = None
+    """(ψ standardised, μ^A, σ^A) of ``A_{t−1}``; None leaves the season classical."""
+
+
+def _fit_position_annual(
+    series: SeasonalSeries, annual: SeasonalSeries, pos: int, max_order: int
+) -> _AnnualState:
+    """Conditional-PACF selection and extended YW fit of one season.
+
+    Without usable data (std 0, under 2 observations, no A values or σ^A = 0 for the previous
+    season) the season keeps order 0 and ψ = 0, with the A stats when that season has any.
+    """
+    prev = (pos - 1) % series.n
+    a_mean, a_std = annual.stats[prev]
+    if (
+        series.stats[pos][1] == 0.0
+        or series.buckets[pos].size < 2
+        or annual.buckets[prev].size == 0
+        or a_std == 0.0
+    ):
+        ann = (0.0, a_mean, a_std) if annual.buckets[prev].size else None
+        return _AnnualState([], 1.0, [], max_order, annual=ann)
+    pacf = conditional_pacf(series, annual, pos, max_order)
+    order = select_order_annual(pacf, series.buckets[pos].size, Z_ALPHA)
+    coefs, psi, ratio = fit_annual_coefficients(series, annual, pos, order)
+    return _AnnualState(coefs, ratio, pacf, max_order, annual=(psi, a_mean, a_std))
+
+
+def _refit_annual(
+    series: SeasonalSeries, annual: SeasonalSeries, pos: int, st: _AnnualState, order: int
+) -> None:
+    coefs, psi, ratio = fit_annual_coefficients(series, annual, pos, order)
+    a_mean, a_std = annual.stats[(pos - 1) % series.n]
+    st.coefficients, st.ratio, st.annual = coefs, ratio, (psi, a_mean, a_std)
+
+
+def reduce_orders_annual(
+    series: SeasonalSeries,
+    annual: SeasonalSeries,
+    states: list[_AnnualState],
+    cycle: SeasonCycle,
+    max_coefficient_magnitude: float | None,
+) -> list[Reduction]:
+    """PAR-A reductions: the same pre-passes and contribution loop as :func:`reduce_orders`, on φ.
+
+    Differences (upstream ``reduce_entity_orders_annual``): the pre-passes drop φ (ratio 1) but
+    keep the jointly fitted ψ; a lowered season is re-selected with the conditional PACF and
+    re-solved with the extended system, also when its ceiling reaches 0 (ψ alone); φ_1 < 0 after
+    a re-solve refits at order 0. The data guard of the loop reads the A bucket of the season
+    itself, as upstream does.
+    """
+    log: list[Reduction] = []
+    _prepass(states, cycle, max_coefficient_magnitude, log)
+    std = [s for _, s in series.stats]
+    while True:
+        failing = _failing(states, std, cycle, log)
+        if not failing:
+            break
+        reselected = False
+        for pos in failing:
+            st = states[pos]
+            if st.max_order == 0:
+                continue
+            st.max_order -= 1
+            if (
+                series.stats[pos][1] == 0.0
+                or series.buckets[pos].size < 2
+                or annual.buckets[pos].size == 0
+                or annual.stats[pos][1] == 0.0
+            ):
+                _clear(st)
+                continue
+            order = 0
+            if st.max_order > 0:
+                st.pacf = conditional_pacf(series, annual, pos, st.max_order)
+                order = select_order_annual(st.pacf, series.buckets[pos].size, Z_ALPHA)
+            _refit_annual(series, annual, pos, st, order)
+            if st.max_order == 0 or not st.coefficients:
+                st.frozen = True
+                continue
+            if st.coefficients[0] < 0.0:
+                log.append(
+                    Reduction(cycle.season_ids[pos], len(st.coefficients), 0, "phi1_negative")
+                )
+                _refit_annual(series, annual, pos, st, 0)
+                st.frozen = True
+            else:
+                reselected = True
+        if not reselected:
+            break
+    return log
+
+
 # ── results ─────────────────────────────────────────────────────────────────────────────────────
 
 
@@ -554,13 +865,15 @@ class SeasonFit:
     threshold: float
     coefficients: tuple[float, ...]
     residual_std_ratio: float
+    annual: tuple[float, float, float] | None = None
+    """PAR(p)-A only: (ψ standardised, μ^A, σ^A) of ``A_{t−1}``; None for a classical season."""
 
     @property
     def order(self) -> int:
         return len(self.coefficients)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "season_id": self.season_id,
             "n_observations": self.n_observations,
             "mean_m3s": self.mean,
@@ -572,6 +885,9 @@ class SeasonFit:
             "coefficients": list(self.coefficients),
             "residual_std_ratio": self.residual_std_ratio,
         }
+        if self.annual is not None:
+            out["annual_coefficient"], out["annual_mean_m3s"], out["annual_std_m3s"] = self.annual
+        return out
 
 
 @dataclass(frozen=True)
@@ -616,6 +932,10 @@ class EstimationResult:
     def ar_by_stage(self) -> dict[tuple[int, int], tuple[tuple[float, ...], float]]:
         """``{(hydro_id, stage_id): (ψ* by lag, residual_std_ratio)}`` for every stage."""
         return {(h, s): (f.coefficients, f.residual_std_ratio) for h, s, f in self._fits_by_stage()}
+
+    def annual_by_stage(self) -> dict[tuple[int, int], tuple[float, float, float]]:
+        """``{(hydro_id, stage_id): (ψ, μ^A, σ^A)}`` for stages of PAR(p)-A seasons."""
+        return {(h, s): f.annual for h, s, f in self._fits_by_stage() if f.annual is not None}
 
     def orders_by_stage(self, hydro_id: int) -> list[int]:
         """Selected order at each study stage (id ≥ 0, id order) of a hydro."""
@@ -684,10 +1004,18 @@ def _estimate_hydro(
     fit_ar: bool,
     max_order: int,
     max_coefficient_magnitude: float | None,
+    annual: SeasonalSeries | None = None,
 ) -> HydroEstimate:
     order_cap = max_order if fit_ar else 0
-    states = [_fit_position(series, pos, order_cap) for pos in range(cycle.n)]
-    reductions = reduce_orders(series, states, cycle, max_coefficient_magnitude) if fit_ar else []
+    states: list[Any]
+    if annual is not None:
+        states = [_fit_position_annual(series, annual, pos, max_order) for pos in range(cycle.n)]
+        reductions = reduce_orders_annual(series, annual, states, cycle, max_coefficient_magnitude)
+    else:
+        states = [_fit_position(series, pos, order_cap) for pos in range(cycle.n)]
+        reductions = (
+            reduce_orders(series, states, cycle, max_coefficient_magnitude) if fit_ar else []
+        )
     fits = []
     for pos, st in enumerate(states):
         sid = cycle.season_ids[pos]
@@ -705,6 +1033,7 @@ def _estimate_hydro(
                 threshold=pacf_threshold(n_obs),
                 coefficients=tuple(st.coefficients),
                 residual_std_ratio=st.ratio,
+                annual=getattr(st, "annual", None),
             )
         )
     return HydroEstimate(hydro_id, tuple(fits), tuple(reductions))
@@ -720,8 +1049,12 @@ def estimate_par(
     max_coefficient_magnitude: float | None = None,
     min_observations_per_season: int = 30,
     path: EstimationPath = "full_estimation",
+    order_selection: Literal["pacf", "pacf_annual"] = "pacf",
 ) -> EstimationResult:
     """Estimate seasonal stats and (unless ``path`` keeps the user's AR) PAR(p) coefficients.
+
+    ``order_selection = "pacf_annual"`` fits PAR(p)-A (module docstring) on the paths that fit AR;
+    it then also raises :class:`EstimationError` for a hydro with 13 observations or fewer.
 
     ``observations[hydro_id] = (dates, values_m3s)``; hydros absent from it get no estimate.
     ``spans`` are every stage with its dates and season (pre-study stages included, they receive
@@ -732,6 +1065,7 @@ def estimate_par(
     resolve = SeasonResolver(spans, definitions)
     staged = {s.season_id for s in spans if s.season_id is not None}
     fit_ar = path != "user_ar_history_stats"
+    with_annual = fit_ar and order_selection == "pacf_annual"
     warnings: list[str] = []
     hydros = []
     for hid in hydro_ids:
@@ -747,12 +1081,27 @@ def estimate_par(
                     f"(minimum recommended: {min_observations_per_season})"
                 )
         series, kinds = _series_for(buckets, cycle, staged, hid)
+        annual = None
+        if with_annual:
+            try:
+                a_buckets = rolling_annual_buckets(dates, values, resolve, cycle)
+            except EstimationError as exc:
+                raise EstimationError(f"hydro {hid}: {exc}", hydro_id=hid) from exc
+            annual = SeasonalSeries(a_buckets, [annual_stats(b) for b in a_buckets])
         hydros.append(
             _estimate_hydro(
-                hid, series, kinds, cycle, staged, fit_ar, max_order, max_coefficient_magnitude
+                hid,
+                series,
+                kinds,
+                cycle,
+                staged,
+                fit_ar,
+                max_order,
+                max_coefficient_magnitude,
+                annual,
             )
         )
-    method = "PACF" if fit_ar else "user_provided"
+    method = ("PACF_ANNUAL" if with_annual else "PACF") if fit_ar else "user_provided"
     return EstimationResult(path, method, max_order, tuple(hydros), tuple(spans), tuple(warnings))
 
 

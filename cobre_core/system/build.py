@@ -28,7 +28,7 @@ from cobre_core.model.lines import LinesFile
 from cobre_core.model.load_factors import LoadFactorsFile
 from cobre_core.model.non_controllables import NonControllableSourcesFile
 from cobre_core.model.penalties import PenaltiesFile
-from cobre_core.model.production_models import ProductionModelsFile
+from cobre_core.model.production_models import FphaConfig, ProductionModelsFile
 from cobre_core.model.stages import Stage, StagesFile
 from cobre_core.model.thermals import ThermalsFile
 from cobre_core.stochastic.estimation import (
@@ -41,6 +41,7 @@ from cobre_core.stochastic.estimation import (
 )
 from cobre_core.stochastic.par import ParModel, build_par_model
 from cobre_core.system.case import Case, NoiseLayout, StageCalendar, Topology
+from cobre_core.system.fpha_fitting import FphaFittingError, fit_hydro
 from cobre_core.system.stage_data import (
     FphaPlanes,
     GenericRow,
@@ -133,8 +134,11 @@ class _HydroResolver:
         for r in _rows(planes):
             self.planes[r["hydro_id"]].append(r)
         self.geometry: dict[int, list[tuple[float, float]]] = defaultdict(list)
+        self.forebay: dict[int, list[tuple[float, float]]] = defaultdict(list)
         for r in _rows(geometry):
             self.geometry[r["hydro_id"]].append((r["volume_hm3"], r["area_km2"]))
+            self.forebay[r["hydro_id"]].append((r["volume_hm3"], r["height_m"]))
+        self.fitted: dict[tuple[int, str], FphaPlanes] = {}
 
     def _penalty(self, hydro: Hydro, name: str) -> float:
         override = getattr(hydro.penalties, name, None) if hydro.penalties else None
@@ -165,13 +169,79 @@ class _HydroResolver:
                 return season.model, season.productivity_override
         return spec.default_model, None
 
-    def _fpha_planes(self, hydro: Hydro, stage_id: int) -> FphaPlanes | None:
-        """Precomputed planes at a stage; None when they are to be fitted from geometry."""
+    def _fpha_config(self, hydro: Hydro, stage: Stage) -> FphaConfig | None:
+        """``fpha_config`` of the production-model entry that applies at a stage, if any."""
+        spec = self.production.get(hydro.id)
+        if spec is None:
+            return None
+        if spec.selection_mode == "stage_ranges":
+            for rng in spec.stage_ranges:
+                end = rng.end_stage_id
+                if rng.start_stage_id <= stage.id and (end is None or stage.id <= end):
+                    return rng.fpha_config
+            return None
+        for season in spec.seasons:
+            if season.season_id == stage.season_id:
+                return season.fpha_config
+        return None
+
+    def _computed_planes(self, hydro: Hydro, config: FphaConfig) -> FphaPlanes:
+        """Planes fitted from the volume-height curve (cached per hydro and fitting settings)."""
+        key = (hydro.id, config.model_dump_json())
+        if key in self.fitted:
+            return self.fitted[key]
+        missing = [
+            name
+            for name in ("tailrace", "hydraulic_losses", "efficiency")
+            if getattr(hydro, name) is None
+        ]
+        if missing:
+            _fail(
+                ErrorKind.INCOMPATIBLE_SETTINGS,
+                f"hydro {hydro.id} fits FPHA planes (source computed) but has no "
+                + ", ".join(missing),
+                "system/hydros.json",
+                "Give the hydro tailrace, hydraulic_losses and efficiency models, or use "
+                "precomputed planes.",
+                entity_id=hydro.id,
+            )
+        points = self.forebay.get(hydro.id, [])
+        if not points:
+            _fail(
+                ErrorKind.COVERAGE_MISMATCH,
+                f"hydro {hydro.id} fits FPHA planes but has no geometry rows",
+                "system/hydro_geometry.parquet",
+                "Add the volume-height-area curve of this hydro.",
+                entity_id=hydro.id,
+                missing_dimension="hydro_id",
+            )
+        try:
+            fit = fit_hydro(
+                hydro,
+                np.array([p[0] for p in points], dtype=np.float64),
+                np.array([p[1] for p in points], dtype=np.float64),
+                config,
+            )
+        except FphaFittingError as exc:
+            _fail(
+                ErrorKind.PHYSICAL_CONSTRAINT,
+                f"hydro {hydro.id}: FPHA fitting failed: {exc}",
+                "system/hydro_production_models.json",
+                "Check the hydro's geometry, tailrace, losses and fpha_config fitting settings.",
+                entity_id=hydro.id,
+            )
+        self.fitted[key] = fit.as_fpha_planes()
+        return self.fitted[key]
+
+    def _fpha_planes(self, hydro: Hydro, stage: Stage) -> FphaPlanes:
+        """Planes at a stage: fitted for ``source: computed``, else from the parquet file."""
+        config = self._fpha_config(hydro, stage)
+        if config is not None and config.source == "computed":
+            return self._computed_planes(hydro, config)
+        stage_id = stage.id
         rows = [r for r in self.planes.get(hydro.id, []) if r["stage_id"] == stage_id]
         if not rows:
             rows = [r for r in self.planes.get(hydro.id, []) if r["stage_id"] is None]
-        if not rows and self.geometry.get(hydro.id):
-            return None
         if not rows:
             _fail(
                 ErrorKind.COVERAGE_MISMATCH,
@@ -267,7 +337,7 @@ class _HydroResolver:
             out["productivity"][i] = rho
             if model == "fpha":
                 is_fpha[i] = True
-                planes.append(self._fpha_planes(h, stage.id))
+                planes.append(self._fpha_planes(h, stage))
                 cap = max_turb
             else:
                 planes.append(None)
@@ -607,6 +677,7 @@ def _estimate(
             max_coefficient_magnitude=est.max_coefficient_magnitude,
             min_observations_per_season=int(est.min_observations_per_season),
             path=path,
+            order_selection=est.order_selection,
         )
     except EstimationError as exc:
         raise CaseValidationError(
@@ -614,7 +685,8 @@ def _estimate(
                 ErrorKind.COVERAGE_MISMATCH,
                 f"PAR estimation from the inflow history failed: {exc}",
                 "Give every (hydro, season) at least 2 observations whose dates fall in a stage "
-                "or a season of season_definitions.",
+                "or a season of season_definitions (pacf_annual: and every hydro at least 13 "
+                "consecutive observations).",
                 file=INFLOW_HISTORY,
                 **exc.context,
             )
@@ -628,10 +700,11 @@ def _par_model(
     study: Sequence[Stage],
     config: ConfigFile,
 ) -> tuple[ParModel, str, EstimationResult | None]:
-    """The PAR model, its source ("user", "estimated", "history", "none") and any estimation.
+    """The PAR model, its source ("user", "estimated", "none") and any estimation.
 
-    "history" is left for an estimation this project does not do (PAR(p)-A, ``pacf_annual``):
-    the case loads, and building the training problem refuses it.
+    With ``order_selection = "pacf_annual"`` the estimated model is PAR(p)-A, folded into an
+    ordinary PAR(12) (:func:`build_par_model`'s ``annual``); with user AR coefficients (path 101)
+    there is nothing to fit and the user's PAR(p) is kept.
     """
     has_stats = get_table(INFLOW_STATS) is not None
     has_ar = get_table(INFLOW_AR) is not None
@@ -639,19 +712,15 @@ def _par_model(
     stats, ar = _user_stats(get_table), _user_ar(get_table)
     path = _estimation_path(has_history, has_stats, has_ar)
     estimation = None
+    annual = None
     source = "user" if has_stats else "none"
-    if (
-        path is not None
-        and path != "user_ar_history_stats"
-        and (config.estimation.order_selection == "pacf_annual")
-    ):
-        source = "history"
-    elif path is not None:
+    if path is not None:
         estimation = _estimate(get_table, hydros, stages_file, config, path)
         if path != "partial_estimation":
             stats = estimation.stats_by_stage()
         if path != "user_ar_history_stats":
             ar = estimation.ar_by_stage()
+            annual = estimation.annual_by_stage()
         source = "estimated"
     model = build_par_model(
         [h.id for h in hydros],
@@ -659,6 +728,7 @@ def _par_model(
         [s.season_id for s in study],
         stats,
         ar,
+        annual,
     )
     return model, source, estimation
 

@@ -16,7 +16,6 @@ import pytest
 from cobre_core.errors import CobreError
 from cobre_core.loader import load_case
 from cobre_core.model.stages import Season, SeasonDefinitions
-from cobre_core.sddp.problem import Problem
 from cobre_core.stochastic.estimation import (
     Bucket,
     EstimationError,
@@ -30,12 +29,14 @@ from cobre_core.stochastic.estimation import (
     fit_coefficients,
     periodic_autocorrelation,
     periodic_pacf,
+    rolling_annual_buckets,
     season_for_calendar_date,
     seasonal_stats,
     select_order,
     solve_small,
     yule_walker_system,
 )
+from cobre_core.stochastic.par import build_par_model
 from cobre_core.study_runs import train
 
 D26_ORDERS = [1, 2, 2, 1, 1, 2, 1, 1, 1, 2, 1, 1]
@@ -431,15 +432,6 @@ def test_user_ar_with_history_stats(shared_cases: Path, tmp_path: Path) -> None:
     assert case.par.sigma[0, 0] == pytest.approx(jan["std_m3s"] * 0.9)
 
 
-def test_par_annual_is_refused_clearly(shared_cases: Path) -> None:
-    case = load_case(shared_cases / "deterministic" / "d12-par-annual")
-    assert case.inflow_model_source == "history"
-    assert case.estimation_report is None
-    with pytest.raises(CobreError) as info:
-        Problem(case, lanes=1)
-    assert info.value.kind == "IncompatibleSettings"
-
-
 def test_estimation_failure_is_a_validation_error(shared_cases: Path, tmp_path: Path) -> None:
     root = _copy_d26(shared_cases, tmp_path)
     pq.write_table(
@@ -462,3 +454,165 @@ def test_estimation_settings_cannot_be_overridden_after_loading(shared_cases: Pa
     with pytest.raises(CobreError) as info:
         train(path, config_overrides={"estimation": {"max_order": 1}})
     assert info.value.kind == "IncompatibleSettings"
+
+
+# ── PAR(p)-A (order_selection = "pacf_annual") ─────────────────────────────────────────────────
+
+D12 = "d12-par-annual"
+
+
+def test_d12_loads_and_estimates_par_a(shared_cases: Path) -> None:
+    """d12: 30 years of monthly history for 2 hydros, pacf_annual, max order 6, 24 stages."""
+    case = load_case(shared_cases / "deterministic" / D12)
+    assert case.inflow_model_source == "estimated"
+    report = case.estimation_report
+    assert report["path"] == "full_estimation" and report["method"] == "PACF_ANNUAL"
+    h0, h1 = report["entries"]
+    assert h0["orders_by_stage"] == [1] * 9 + [2, 1, 1] + [1] * 9 + [2, 1, 1]
+    assert h1["orders_by_stage"] == [1] * 24
+    assert (h0["selected_order"], h1["selected_order"]) == (2, 1)
+    for entry in (h0, h1):
+        assert [s["n_observations"] for s in entry["seasons"]] == [30] * 12
+        for season in entry["seasons"]:
+            assert math.isfinite(season["annual_coefficient"]) and season["annual_std_m3s"] > 0
+    # The model is folded into a PAR(12): lags beyond the AR order carry ψ̂/12 = ψ·s/σ^A/12.
+    assert case.par.max_order == 12 and case.max_lag == 12
+    assert case.par.order[:, 0].tolist() == h0["orders_by_stage"]
+    jan = h1["seasons"][0]
+    psi_hat = jan["annual_coefficient"] * jan["std_m3s"] / jan["annual_std_m3s"]
+    np.testing.assert_allclose(case.par.psi[0, 1, 1:], psi_hat / 12, rtol=1e-12)
+    assert case.par.sigma[0, 1] == pytest.approx(jan["std_m3s"] * jan["residual_std_ratio"])
+
+
+def test_d12_trains(shared_cases: Path) -> None:
+    result = train(
+        shared_cases / "deterministic" / D12,
+        config_overrides={
+            "training": {"stopping_rules": [{"type": "iteration_limit", "limit": 5}]}
+        },
+    )
+    assert result.iterations == 5
+    assert math.isfinite(result.final_lower_bound) and result.final_lower_bound > 0
+
+
+def _par_a_history(phi: float, psi: float, years: int, start_month: int, seed: int):
+    """Monthly x = μ_m + 10·y with y_t = φ·y_{t−1} + ψ·mean(y_{t−12..t−1}) + ε (stationary)."""
+    rng = np.random.default_rng(seed)
+    n = years * 12 + 600
+    y = np.zeros(n)
+    for t in range(12, n):
+        y[t] = phi * y[t - 1] + psi * y[t - 12 : t].mean() + rng.normal()
+    y = y[600:]
+    mu = 200 + 80 * np.sin(np.arange(12) * 2 * np.pi / 12)
+    dates, values = [], []
+    for t in range(y.size):
+        m0 = start_month - 1 + t
+        dates.append(date(1800 + m0 // 12, m0 % 12 + 1, 1))
+        values.append(float(mu[m0 % 12] + 10.0 * y[t]))
+    return dates, values
+
+
+@pytest.mark.parametrize("start_month", [1, 7])
+def test_recovers_a_known_par_a(start_month: int) -> None:
+    """A PAR(1)-A with φ = 0.5 and annual coefficient 0.3 on the raw 12-month mean.
+
+    With equal monthly scales, ψ̂ = ψ·s_m/σ^A (the run-time coefficient of A_{t−1}) is the raw
+    0.3 in every season. Over seeds, 1000 years give a per-season spread of ψ̂ of about 0.045,
+    so each season is held to 0.2 (over 4 s.e.) and the 12-season mean (s.e. ≈ 0.015) to 0.06.
+    An OLS regression of standardised Z_t on (Z_{t−1}, standardised A_{t−1}) on the same data
+    must agree to 0.01 (observed ≤ 0.002): this pins the A/Z year alignment, also across
+    January when the history starts in July.
+    """
+    dates, values = _par_a_history(0.5, 0.3, 1000, start_month, seed=3)
+    res = estimate_par(
+        [7], {7: (dates, values)}, _month_spans(), _monthly(), max_order=1,
+        order_selection="pacf_annual",
+    )  # fmt: skip
+    assert res.method == "PACF_ANNUAL"
+    (hydro,) = res.hydros
+    assert [s.order for s in hydro.seasons] == [1] * 12
+    psi_hat = np.array([f.annual[0] * f.std / f.annual[2] for f in hydro.seasons])
+    np.testing.assert_allclose(psi_hat, 0.3, atol=0.2)
+    assert psi_hat.mean() == pytest.approx(0.3, abs=0.06)
+    np.testing.assert_allclose([f.coefficients[0] for f in hydro.seasons], 0.5, atol=0.12)
+    x = np.asarray(values)
+    months = np.array([d.month - 1 for d in dates])
+    mu = np.array([hydro.season(m).mean for m in range(12)])
+    sd = np.array([hydro.season(m).std for m in range(12)])
+    z = (x - mu[months]) / sd[months]
+    a_prev = np.array([x[t - 12 : t].mean() if t >= 12 else np.nan for t in range(x.size)])
+    for fit in hydro.seasons:
+        idx = np.nonzero(months == fit.season_id)[0]
+        idx = idx[idx >= 12]
+        _, a_mean, a_std = fit.annual
+        design = np.column_stack([z[idx - 1], (a_prev[idx] - a_mean) / a_std])
+        ols, *_ = np.linalg.lstsq(design, z[idx], rcond=None)
+        np.testing.assert_allclose([fit.coefficients[0], fit.annual[0]], ols, atol=0.01)
+
+
+def test_rolling_annual_windows_follow_upstream() -> None:
+    """A = mean of 12 consecutive values, stored under the season of the last one; windows start
+    at i < N − 12, so the window ending at the last observation is not used."""
+    dates = [date(2000 + (m // 12), m % 12 + 1, 1) for m in range(26)]
+    values = [float(v) for v in range(26)]
+    cycle = build_season_cycle(list(range(12)), _monthly())
+
+    def resolve(d: date) -> int:
+        return d.month - 1
+
+    buckets = rolling_annual_buckets(dates, values, resolve, cycle)
+    # Windows i = 0..13 end at index 11..24 (Dec 2000 .. Jan 2002); mean = i + 5.5.
+    assert buckets[11].values.tolist() == [5.5, 17.5] and buckets[11].first_year == 2000
+    assert buckets[0].values.tolist() == [6.5, 18.5] and buckets[0].first_year == 2001
+    assert buckets[1].values.tolist() == [7.5]  # the window ending Feb 2002 is left out
+    with pytest.raises(EstimationError):
+        rolling_annual_buckets(dates[:12], values[:12], resolve, cycle)
+
+
+def test_par_a_rewrite_as_par12_is_exact() -> None:
+    """The PAR(12) arrays reproduce the PAR(p)-A one-step prediction on random data:
+    z_t = μ_m + Σ_l φ̂_l (z_{t−l} − μ_{m−l}) + ψ̂ (A_{t−1} − mean_l μ_{m−l}), A_{t−1} = mean of
+    the 12 lags, φ̂_l = φ*_l s_m/s_{m−l}, ψ̂ = ψ s_m/σ^A (upstream precompute.rs)."""
+    rng = np.random.default_rng(5)
+    stage_ids = list(range(12))
+    hydros = [3, 8]
+    stats = {
+        (h, sid): (float(rng.uniform(50, 300)), float(rng.uniform(5, 60)))
+        for h in hydros
+        for sid in range(-12, 12)
+    }
+    ar, annual = {}, {}
+    for h in hydros:
+        for sid in stage_ids:
+            p = int(rng.integers(0, 4))
+            ar[(h, sid)] = (tuple(rng.uniform(-0.5, 0.9, p)), float(rng.uniform(0.3, 1)))
+            annual[(h, sid)] = (
+                float(rng.uniform(-0.5, 0.5)),
+                float(rng.uniform(50, 300)),
+                float(rng.uniform(5, 40)),
+            )
+    model = build_par_model(hydros, stage_ids, stage_ids, stats, ar, annual)
+    assert model.max_order == 12
+    for t, sid in enumerate(stage_ids):
+        lags = rng.uniform(0, 400, size=(12, len(hydros)))
+        got = model.deterministic_part(t, lags)
+        for h_idx, h in enumerate(hydros):
+            mu, s = stats[(h, sid)]
+            coefs, ratio = ar[(h, sid)]
+            psi, _, sigma_a = annual[(h, sid)]
+            mu_lag = np.array([stats[(h, sid - lag)][0] for lag in range(1, 13)])
+            s_lag = np.array([stats[(h, sid - lag)][1] for lag in range(1, 13)])
+            z = lags[:, h_idx]
+            expected = mu + psi * s / sigma_a * (z.mean() - mu_lag.mean())
+            for lag, c in enumerate(coefs):
+                expected += c * s / s_lag[lag] * (z[lag] - mu_lag[lag])
+            assert got[h_idx] == pytest.approx(expected, rel=1e-12, abs=1e-9)
+            assert model.sigma[t, h_idx] == pytest.approx(s * ratio)
+            assert model.order[t, h_idx] == len(coefs)
+
+
+def test_pacf_path_has_no_annual_component(shared_cases: Path) -> None:
+    """The classical path keeps its lag width and writes no annual fields in the report."""
+    case = load_case(shared_cases / "deterministic" / "d26-estimated-par2")
+    assert case.par.max_order == 2
+    assert "annual_coefficient" not in case.estimation_report["entries"][0]["seasons"][0]
