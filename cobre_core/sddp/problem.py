@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from cobre_core.errors import CobreError, ErrorKind, SolverError, record
+from cobre_core.errors import ErrorKind, SolverError, record
 from cobre_core.solver.highs_solver import HighsSolver, LpStatus
 from cobre_core.solver.stage_lp import COST_SCALE, StageLp, build_stage_lp
 from cobre_core.stochastic.noise import OpeningTree, generate_opening_tree, noise_groups
@@ -91,17 +91,6 @@ class Problem:
     """Stage LPs, the opening tree and per-lane solvers for a case."""
 
     def __init__(self, case: Case, lanes: int = 4) -> None:
-        if case.num_hydros and case.inflow_model_source == "history":
-            raise CobreError(
-                record(
-                    ErrorKind.INCOMPATIBLE_SETTINGS,
-                    "inflows are given only as history; PAR estimation is not implemented yet",
-                    "Provide scenarios/inflow_seasonal_stats.parquet (and optionally "
-                    "inflow_ar_coefficients.parquet) for the hydros.",
-                    file="scenarios/inflow_history.parquet",
-                    settings=["estimation"],
-                )
-            )
         self.case = case
         self.num_stages = case.num_stages
         self.stage_lps: list[StageLp] = [build_stage_lp(case, t) for t in range(case.num_stages)]

@@ -85,8 +85,8 @@ class Case:
     inflow_method: str
     seed: int
     inflow_model_source: str = "user"
-    """"user" (stats/AR given), "estimated" (some of them estimated from inflow_history, §4.7),
-    "history" (history whose estimation is not supported here: PAR(p)-A), "none"."""
+    """"user" (stats/AR given), "estimated" (some of them estimated from inflow_history, §4.7,
+    PAR(p) or PAR(p)-A), "none" (no inflow model: deterministic inflows)."""
     warnings: tuple = field(default=())
     estimation_report: Mapping[str, Any] | None = None
     """JSON-ready report of the PAR estimation from history (None when nothing was estimated)."""

@@ -28,8 +28,8 @@ class LoadCaseOutput(ToolOutput):
     blocks_per_stage: list[int]
     openings_per_stage: list[int]
     scenario_source: str = Field(
-        description="'user' (PAR statistics given), 'estimated' (fitted from inflow history), "
-        "'history' (history only, estimation method not supported) or 'none'."
+        description="'user' (PAR statistics given), 'estimated' (fitted from inflow history) "
+        "or 'none'."
     )
     max_par_order: int
     state_dimension: int
