@@ -103,6 +103,7 @@ class Problem:
             [s.num_openings for s in case.stages],
             case.noise.dim,
             noise_groups(seasons, years),
+            case.user_openings,
         )
         self.num_lanes = max(1, int(lanes))
         self.solvers: list[list[HighsSolver]] = [

@@ -17,7 +17,7 @@ stage copies the earlier one's openings); a stage without ``season_id`` is its o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,10 +59,18 @@ def generate_opening_tree(
     num_openings: Sequence[int],
     dim: int,
     groups: Sequence[int],
+    user: Mapping[int, NDArray[np.float64]] | None = None,
 ) -> OpeningTree:
-    """Draw the opening tree; stages of one group with equal opening counts share draws."""
+    """Draw the opening tree; stages of one group with equal opening counts share draws.
+
+    ``user`` (stage id -> ``(n, dim)`` array, from scenarios/noise_openings.parquet) replaces the
+    draws of the stages it lists.
+    """
     out: list[NDArray[np.float64]] = []
     for t, (sid, n) in enumerate(zip(stage_ids, num_openings, strict=True)):
+        if user and sid in user:
+            out.append(user[sid])
+            continue
         if t > 0 and groups[t] == groups[t - 1] and out[-1].shape[0] == n:
             out.append(out[-1])
             continue

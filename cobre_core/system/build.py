@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
+from numpy.typing import NDArray
 
 from cobre_core.errors import CaseValidationError, CobreError, ErrorKind, record
 from cobre_core.model.buses import BusesFile
@@ -584,7 +585,70 @@ def build_case(path: Path | None, get_model: ModelGetter[Any], get_table: TableG
         seed=_resolve_seed(config),
         inflow_model_source=inflow_source,
         estimation_report=estimation.report() if estimation is not None else None,
+        user_openings=_user_openings(
+            get_table(NOISE_OPENINGS_FILE),
+            {st.id: sd.num_openings for st, sd in zip(study, stage_data, strict=True)},
+            len(hydros) + int(stochastic_loads.size) + int(stochastic_ncs.size),
+        ),
     )
+
+
+NOISE_OPENINGS_FILE = "scenarios/noise_openings.parquet"
+
+
+def _user_openings(
+    table: Any, counts: dict[int, int], dim: int
+) -> dict[int, NDArray[np.float64]] | None:
+    """Opening tree from noise_openings.parquet: ``{stage_id: (num_openings, dim)}``.
+
+    Every (opening, entity) of every listed stage must be present exactly once; stages absent
+    from the file keep the generated openings.
+    """
+    if table is None or table.num_rows == 0:
+        return None
+    cols = {
+        c: np.asarray(table.column(c).to_numpy(zero_copy_only=False))
+        for c in ("stage_id", "opening_index", "entity_index", "value")
+    }
+    out: dict[int, NDArray[np.float64]] = {}
+    for sid in np.unique(cols["stage_id"]).tolist():
+        if sid not in counts:
+            _fail(
+                ErrorKind.STAGE_MISMATCH,
+                f"noise openings for unknown stage {sid}",
+                NOISE_OPENINGS_FILE,
+                "Use stage ids from stages.json.",
+                stage_id=sid,
+            )
+        n = counts[sid]
+        rows = cols["stage_id"] == sid
+        o, e = (
+            cols["opening_index"][rows].astype(np.int64),
+            cols["entity_index"][rows].astype(np.int64),
+        )
+        if (
+            o.size != n * dim
+            or o.min() < 0
+            or e.min() < 0
+            or o.max() >= n
+            or e.max() >= dim
+            or np.unique(o * dim + e).size != n * dim
+        ):
+            _fail(
+                ErrorKind.COVERAGE_MISMATCH,
+                f"stage {sid} needs {n} openings x {dim} noise entries exactly once",
+                NOISE_OPENINGS_FILE,
+                "List every opening_index < num_scenarios of the stage and every entity_index "
+                "< noise dimension (hydros, then stochastic load buses, then stochastic NCS).",
+                stage_id=sid,
+                expected_rows=n * dim,
+                rows=int(o.size),
+            )
+        block = np.empty((n, dim))
+        block[o, e] = cols["value"][rows]
+        block.setflags(write=False)
+        out[int(sid)] = block
+    return out
 
 
 def apply_config(case: Case, config: ConfigFile) -> Case:

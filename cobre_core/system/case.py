@@ -87,6 +87,8 @@ class Case:
     inflow_model_source: str = "user"
     """"user" (stats/AR given), "estimated" (some of them estimated from inflow_history, §4.7,
     PAR(p) or PAR(p)-A), "none" (no inflow model: deterministic inflows)."""
+    user_openings: dict[int, NDArray[np.float64]] | None = None
+    """Openings per stage id from scenarios/noise_openings.parquet (they replace generated ones)."""
     warnings: tuple = field(default=())
     estimation_report: Mapping[str, Any] | None = None
     """JSON-ready report of the PAR estimation from history (None when nothing was estimated)."""

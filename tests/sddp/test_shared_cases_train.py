@@ -16,10 +16,8 @@ THREE = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": 3}
 def _cases() -> list[Path]:
     if not SHARED_CASES.is_dir():
         return []
-    return sorted((SHARED_CASES / "deterministic").iterdir()) + [
-        SHARED_CASES / "1dtoy",
-        SHARED_CASES / "4ree",
-    ]
+    deterministic = sorted((SHARED_CASES / "deterministic").iterdir())
+    return [*deterministic, SHARED_CASES / "1dtoy", SHARED_CASES / "4ree"]
 
 
 @pytest.mark.parametrize("path", _cases(), ids=lambda p: p.name)
