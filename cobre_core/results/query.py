@@ -45,6 +45,7 @@ from cobre_core.results.run_outputs import (
     simulation_schema,
 )
 from cobre_core.results.simulation_tables import COSTS_SCHEMA, SIMULATION_SCHEMAS
+from cobre_core.results.table_cache import cached_dataset
 
 GroupBy = Literal["none", "stage", "scenario", "entity", "stage_entity"]
 Agg = Literal["mean", "sum", "min", "max", "std"]
@@ -484,6 +485,9 @@ def _open(out_dir: str | Path, q: TableQuery) -> tuple[RunOutputs, ds.Dataset]:
     outputs = RunOutputs(Path(out_dir))
     dataset = outputs.simulation_dataset(q.entity)
     q.validate()
+    if outputs.simulation_complete:
+        with reading(outputs.simulation_dir / q.entity, SIMULATE_HINT):
+            dataset = cached_dataset(outputs.simulation_dir, q.entity, dataset)
     return outputs, dataset
 
 
