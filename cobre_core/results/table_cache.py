@@ -49,7 +49,7 @@ def cached_dataset(sim_dir: Path, entity: str, dataset: ds.FileSystemDataset) ->
     size = sum(Path(f).stat().st_size for f in dataset.files)
     if size > MAX_FILE_BYTES:
         return dataset
-    table = dataset.to_table()
+    table = dataset.to_table().combine_chunks()  # one chunk: scans run without per-file overhead
     with _lock:
         stale = [k for k in _tables if k[:2] == key[:2]]
         for k in stale:
