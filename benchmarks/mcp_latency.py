@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -16,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from mcp import Client, StdioServerParameters
+from mcp import Client
 
 from cobre_core.examples import write_example
+from cobre_mcp.cli import stdio_server
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "cobre-cases"
 
@@ -44,22 +44,7 @@ async def _timed(n: int, fn: Callable[[], Awaitable[Any]]) -> list[float]:
 
 
 async def _session(case_dir: Path, work: Path) -> dict[str, Any]:
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=[
-            "-m",
-            "cobre_mcp",
-            "serve",
-            "--allow-write",
-            "--threads",
-            "2",
-            "--allowed-dirs",
-            str(work),
-            str(case_dir),
-            "--state-dir",
-            str(work / ".state"),
-        ],
-    )
+    params = stdio_server([work, case_dir], work / ".state", "--threads", "2")
     report: dict[str, Any] = {"case": case_dir.name}
     async with Client(params) as c:
 

@@ -26,6 +26,21 @@ FAILED_JOB_STATES = ("failed", "cancelled", "interrupted")
 """Job states that make ``call`` exit non-zero (the tool call itself succeeded)."""
 
 
+def stdio_server(
+    allowed_dirs: list[str | Path],
+    state_dir: str | Path,
+    *extra: str,
+    allow_write: bool = True,
+) -> Any:
+    """``StdioServerParameters`` that launch ``cobre-mcp serve`` with this Python (for the demo,
+    benchmarks and tests that drive a real server process); ``extra`` are further flags."""
+    from mcp import StdioServerParameters
+
+    args = ["-m", "cobre_mcp", "serve", *(["--allow-write"] if allow_write else []), *extra]
+    args += ["--allowed-dirs", *map(str, allowed_dirs), "--state-dir", str(state_dir)]
+    return StdioServerParameters(command=sys.executable, args=args)
+
+
 def _server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allowed-dirs",

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from mcp import Client, StdioServerParameters
+from mcp import Client
 
 from cobre_core.examples import write_example
+from cobre_mcp.cli import stdio_server
 
 
 def _say(text: str = "") -> None:
@@ -30,19 +31,7 @@ def _short(obj: Any, width: int = 96) -> str:
 
 
 async def _session(workdir: Path, example: str) -> int:
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=[
-            "-m",
-            "cobre_mcp",
-            "serve",
-            "--allow-write",
-            "--allowed-dirs",
-            str(workdir),
-            "--state-dir",
-            str(workdir / ".state"),
-        ],
-    )
+    params = stdio_server([workdir], workdir / ".state")
     async with Client(params) as client:
         tools = await client.list_tools()
         _say(f"== tools/list: {len(tools.tools)} tools")

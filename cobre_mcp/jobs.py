@@ -89,7 +89,6 @@ class JobContext:
         with self.manager.lock:
             self.job.progress = {**self.job.progress, **progress}
             self.job.updated_at = now_iso()
-            self.job.version += 1
         self.manager.persist(self.job, force=False)
 
 
@@ -106,7 +105,7 @@ Runner = Callable[[JobContext], JobOutcome]
 
 @dataclass
 class Job:
-    """One background run. ``version`` grows with every change (waiters watch it)."""
+    """One background run: its persisted record plus the events its threads signal."""
 
     id: str
     kind: str
@@ -121,7 +120,6 @@ class Job:
     error: dict[str, Any] | None = None
     instance: str = ""
     pid: int = 0
-    version: int = 0
     cancel_event: threading.Event = field(default_factory=threading.Event, repr=False)
     done_event: threading.Event = field(default_factory=threading.Event, repr=False)
     started_clock: float | None = field(default=None, repr=False)
@@ -245,7 +243,6 @@ class JobManager:
             job.updated_at = now_iso()
             for key, value in fields.items():
                 setattr(job, key, value)
-            job.version += 1
             self._write(job)
         if job.done:
             job.done_event.set()

@@ -680,7 +680,10 @@ def _distribution(totals: pa.ChunkedArray) -> dict[str, float | None]:
     n = len(totals)
     if n == 0:
         return dict.fromkeys(("mean", "std", "min", "max", "p5", "p50", "p95"))
-    q = pc.quantile(totals, q=[0.05, 0.5, 0.95], interpolation="linear").to_pylist()
+    q = [
+        _json_value(v)
+        for v in pc.quantile(totals, q=[0.05, 0.5, 0.95], interpolation="linear").to_pylist()
+    ]
     return {
         "mean": _scalar(pc.mean(totals)),
         "std": _scalar(pc.stddev(totals, ddof=1)) if n > 1 else 0.0,

@@ -4,7 +4,7 @@ and export-results (writes). All read Parquet through pyarrow datasets, never wh
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 import numpy as np
@@ -45,6 +45,32 @@ MAX_LISTED = 100
 def _opt(value: int) -> int | None:
     """-1 means 'no bound' in the flat inputs."""
     return None if value < 0 else value
+
+
+def _table_query(
+    entity: str,
+    entity_ids: tuple[int, ...],
+    columns: tuple[str, ...],
+    bounds: tuple[int, int, int, int],
+    block_id: int = -1,
+    **paging: Any,
+) -> TableQuery:
+    """The core query for the flat inputs of query-results and export-results.
+
+    ``bounds`` is (stage_min, stage_max, scenario_min, scenario_max); -1 means no bound.
+    """
+    stage_min, stage_max, scenario_min, scenario_max = bounds
+    return TableQuery(
+        entity=entity,
+        entity_ids=tuple(entity_ids),
+        stage_min=_opt(stage_min),
+        stage_max=_opt(stage_max),
+        scenario_min=_opt(scenario_min),
+        scenario_max=_opt(scenario_max),
+        block_id=_opt(block_id),
+        columns=tuple(columns),
+        **paging,
+    )
 
 
 def _pct(delta: float | None, base: float | None) -> float | None:
@@ -150,15 +176,13 @@ def register(app: App) -> None:
         limit: Annotated[int, Field(ge=1, le=1000)] = 100,
         offset: Annotated[int, Field(ge=0)] = 0,
     ) -> QueryResultsOutput:
-        q = TableQuery(
-            entity=entity_type,
-            entity_ids=tuple(entity_ids),
-            stage_min=_opt(stage_min),
-            stage_max=_opt(stage_max),
-            scenario_min=_opt(scenario_min),
-            scenario_max=_opt(scenario_max),
-            block_id=_opt(block_id),
-            columns=tuple(columns),
+        bounds = (stage_min, stage_max, scenario_min, scenario_max)
+        q = _table_query(
+            entity_type,
+            entity_ids,
+            columns,
+            bounds,
+            block_id,
             group_by=group_by,
             agg=agg,
             limit=limit,
@@ -322,15 +346,8 @@ def register(app: App) -> None:
         ext = {"csv": "csv", "json": "jsonl", "parquet": "parquet", "arrow": "arrow"}[format]
         default = run / "exports" / f"{entity_type.replace('/', '_')}.{ext}"
         dest = app.guard.writable(file_path or str(default), "file_path", "export-results")
-        q = TableQuery(
-            entity=entity_type,
-            entity_ids=tuple(entity_ids),
-            stage_min=_opt(stage_min),
-            stage_max=_opt(stage_max),
-            scenario_min=_opt(scenario_min),
-            scenario_max=_opt(scenario_max),
-            columns=tuple(columns),
-        )
+        bounds = (stage_min, stage_max, scenario_min, scenario_max)
+        q = _table_query(entity_type, entity_ids, columns, bounds)
         info = await anyio.to_thread.run_sync(export_table, run, q, format, dest)
         return ExportOutput(
             summary=f"wrote {info.rows} rows of {entity_type} to {info.path} "

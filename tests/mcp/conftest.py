@@ -17,6 +17,25 @@ from cobre_mcp.server import build_server
 
 ERAS = ("legacy", "2026-07-28")
 """Protocol eras: the 2025-11-25 handshake today's hosts use, and the stateless revision."""
+TOOLS = frozenset(
+    {
+        "load-case",
+        "validate",
+        "list-scenarios",
+        "get-config-schema",
+        "train",
+        "simulate",
+        "get-job",
+        "cancel-job",
+        "list-jobs",
+        "query-results",
+        "query-convergence",
+        "inspect-policy",
+        "compare-policies",
+        "export-results",
+    }
+)
+"""Every tool the server lists."""
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
 from cobre_core.examples import write_example
+from tests.mcp.conftest import ERAS
 
 REPO = Path(__file__).resolve().parents[2]
-ERAS = ("legacy", "2026-07-28")
 TOKEN = "s3cret"
 TOOL_COUNT = 14
 INITIALIZE = {

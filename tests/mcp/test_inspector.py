@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from cobre_core.examples import write_example
+from tests.mcp.conftest import TOOLS
 
 pytestmark = pytest.mark.slow
 
@@ -28,22 +29,6 @@ INSPECTOR = os.environ.get("COBRE_MCP_INSPECTOR", "@modelcontextprotocol/inspect
 FETCH_TIMEOUT = 120
 RUN_TIMEOUT = 120
 REPO = Path(__file__).resolve().parents[2]
-TOOLS = {
-    "load-case",
-    "validate",
-    "list-scenarios",
-    "get-config-schema",
-    "train",
-    "simulate",
-    "get-job",
-    "cancel-job",
-    "list-jobs",
-    "query-results",
-    "query-convergence",
-    "inspect-policy",
-    "compare-policies",
-    "export-results",
-}
 ERAS = ("legacy", "modern")
 
 Inspector = Callable[..., subprocess.CompletedProcess[str]]

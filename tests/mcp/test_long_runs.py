@@ -4,7 +4,6 @@ restart of the server."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from cobre_core.results.atomic import is_complete
 from cobre_core.results.policy import Policy
 from cobre_core.results.query import convergence_summary
 from cobre_mcp.app import App, ServerSettings
+from cobre_mcp.cli import stdio_server
 from cobre_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
@@ -156,19 +156,7 @@ async def test_a_job_left_running_is_reported_interrupted(
 
 async def test_finished_job_survives_server_process_exit(sandbox: Path) -> None:
     def params() -> StdioServerParameters:
-        return StdioServerParameters(
-            command=sys.executable,
-            args=[
-                "-m",
-                "cobre_mcp",
-                "serve",
-                "--allow-write",
-                "--allowed-dirs",
-                str(sandbox),
-                "--state-dir",
-                str(sandbox.parent / "state"),
-            ],
-        )
+        return stdio_server([sandbox], sandbox.parent / "state")
 
     async with Client(params()) as c:
         job = (await c.call_tool("train", {"case_dir": "case", "iterations": 2})).structured_content

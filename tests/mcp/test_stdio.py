@@ -21,24 +21,9 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 
+from tests.mcp.conftest import ERAS, TOOLS
+
 REPO = Path(__file__).resolve().parents[2]
-ERAS = ("legacy", "2026-07-28")
-TOOLS = {
-    "load-case",
-    "validate",
-    "list-scenarios",
-    "get-config-schema",
-    "train",
-    "simulate",
-    "get-job",
-    "cancel-job",
-    "list-jobs",
-    "query-results",
-    "query-convergence",
-    "inspect-policy",
-    "compare-policies",
-    "export-results",
-}
 
 
 def serve_args(root: Path) -> list[str]:

@@ -16,26 +16,10 @@ from mcp.client._memory import InMemoryTransport
 from cobre_core.results.query import cost_summary
 from cobre_core.validation import validate
 from cobre_mcp.app import App
-from tests.mcp.conftest import ERAS, check_output
+from tests.mcp.conftest import ERAS, TOOLS, check_output
 
 pytestmark = pytest.mark.anyio
 
-TOOLS = {
-    "load-case",
-    "validate",
-    "list-scenarios",
-    "get-config-schema",
-    "train",
-    "simulate",
-    "get-job",
-    "cancel-job",
-    "list-jobs",
-    "query-results",
-    "query-convergence",
-    "inspect-policy",
-    "compare-policies",
-    "export-results",
-}
 WRITERS = {"train", "simulate", "export-results", "cancel-job"}
 
 
