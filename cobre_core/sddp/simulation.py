@@ -1,9 +1,10 @@
 """Simulation of a trained policy: run scenarios down the stages and collect the output tables.
 
-Each scenario ``k`` starts from the initial state, picks one opening per stage with
-``simulation_openings(seed, k, ...)``, solves every stage LP (with the policy's cuts) and passes
-the outgoing state on, exactly like a training forward pass. Per stage the solution becomes the
-rows of the §6.4 tables (:mod:`cobre_core.results.simulation_tables`); the scenario total is
+Each scenario ``k`` starts from the initial state, takes each stage's noise from the sampling
+scheme's path ``(k,)`` (:mod:`cobre_core.sddp.sampling`; in-sample by default), solves every
+stage LP (with the policy's cuts) and passes the outgoing state on, exactly like a training
+forward pass. Per stage the solution becomes the rows of the §6.4 tables
+(:mod:`cobre_core.results.simulation_tables`); the scenario total is
 ``sum_t D_t * immediate_cost_t``.
 
 Determinism: scenario ``k`` runs on solver lane ``k % num_lanes`` and each lane handles its
@@ -32,7 +33,7 @@ from cobre_core.results.simulation_tables import (
     stage_columns,
 )
 from cobre_core.sddp.problem import Problem, run_lanes
-from cobre_core.stochastic.noise import simulation_openings
+from cobre_core.sddp.sampling import InSample, ScenarioSampler
 
 FloatArray = NDArray[np.float64]
 
@@ -84,17 +85,16 @@ def cumulative_discounts(problem: Problem) -> FloatArray:
 
 
 def simulate_scenario(
-    problem: Problem, lane: int, scenario: int, seed: int, cumulative: FloatArray
+    problem: Problem, lane: int, scenario: int, sampler: ScenarioSampler, cumulative: FloatArray
 ) -> tuple[dict[str, pa.Table], float]:
     """Run one scenario on one solver lane; returns its tables and its discounted total cost."""
     p = problem
-    counts = [p.tree.count(t) for t in range(p.num_stages)]
-    picks = simulation_openings(seed, scenario, counts)
+    path = sampler.path((scenario,))
     state = p.initial_state
     total = 0.0
     stages: list[StageColumns] = []
     for t in range(p.num_stages):
-        eta = p.realize(t, state, int(picks[t]))
+        eta = path.noise(t, state)
         res = p.solve(
             lane, t, state, eta, want_solution=True, context={"simulation_scenario": scenario}
         )
@@ -126,6 +126,7 @@ def simulate_policy(
     *,
     keep_tables: bool = True,
     cancel: threading.Event | None = None,
+    sampler: ScenarioSampler | None = None,
 ) -> SimulationRun:
     """Simulate the policy held by ``problem`` (its cuts) over ``num_scenarios`` scenarios.
 
@@ -137,6 +138,7 @@ def simulate_policy(
     (scenarios already passed to ``on_scenario`` are complete).
     """
     start = time.perf_counter()
+    sampler = sampler or InSample(problem, seed)
     n = max(0, int(num_scenarios))
     cumulative = cumulative_discounts(problem)
     costs = np.zeros(n)
@@ -149,7 +151,7 @@ def simulate_policy(
         for k in range(lane, n, lanes):
             if cancel is not None and cancel.is_set():
                 return
-            tabs, total = simulate_scenario(problem, lane, k, seed, cumulative)
+            tabs, total = simulate_scenario(problem, lane, k, sampler, cumulative)
             costs[k] = total
             done[k] = True
             if keep_tables:

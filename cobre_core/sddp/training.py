@@ -26,9 +26,9 @@ from numpy.typing import NDArray
 
 from cobre_core.sddp.problem import Problem, run_lanes
 from cobre_core.sddp.risk import Expectation, RiskMeasure
+from cobre_core.sddp.sampling import InSample, ScenarioSampler
 from cobre_core.sddp.stopping import Progress, StoppingRule, check
 from cobre_core.solver.stage_lp import COST_SCALE
-from cobre_core.stochastic.noise import forward_openings
 
 FloatArray = NDArray[np.float64]
 
@@ -76,6 +76,7 @@ class Trainer:
         stopping_mode: str = "any",
         threads: int = 1,
         risk: RiskMeasure | None = None,
+        sampler: ScenarioSampler | None = None,
     ) -> None:
         self.p = problem
         self.forward_passes = max(1, int(forward_passes))
@@ -83,6 +84,7 @@ class Trainer:
         self.stopping_mode = stopping_mode
         self.threads = max(1, int(threads))
         self.risk = risk or Expectation()
+        self.sampler: ScenarioSampler = sampler or InSample(problem, problem.case.seed)
         self.discounts = np.array([slp.discount for slp in problem.stage_lps])
         self.cumulative = np.concatenate([[1.0], np.cumprod(self.discounts)[:-1]])
 
@@ -98,16 +100,15 @@ class Trainer:
         p, n_t, f = self.p, self.p.num_stages, self.forward_passes
         states = np.empty((f, n_t, p.state_dim))
         costs = np.zeros(f)
-        counts = [s.num_openings for s in p.case.stages]
 
         def work(lane: int) -> None:
             for sc in range(lane, f, p.num_lanes):
-                picks = forward_openings(p.case.seed, iteration, sc, counts)
+                path = self.sampler.path((iteration, sc))
                 x = p.initial_state
                 total = 0.0
                 for t in range(n_t):
                     states[sc, t] = x
-                    eta = p.realize(t, x, int(picks[t]))
+                    eta = path.noise(t, x)
                     cost, x = p.solve_forward(
                         lane, t, x, eta, context={"iteration": iteration, "scenario": sc}
                     )
