@@ -26,7 +26,9 @@ from cobre_core.results.atomic import (
 from cobre_core.results.convergence import convergence_table
 from cobre_core.results.policy import Policy, StageCuts
 from cobre_core.results.run_metadata import distribution, now_iso, run_header
+from cobre_core.sddp.cut_selection import selection_from_config
 from cobre_core.sddp.problem import Problem
+from cobre_core.sddp.risk import case_risk_measures
 from cobre_core.sddp.stopping import rules_from_config
 from cobre_core.sddp.training import IterationRecord, Trainer, confidence_half_width
 from cobre_core.solver.stage_lp import COST_SCALE
@@ -152,9 +154,9 @@ def _training_metadata(
             "termination_reason": res.termination_reason,
         },
         "row_pool": {
-            "total_generated": res.total_cuts,
+            "total_generated": res.total_cuts + int(res.extra.get("cuts_removed", 0)),
             "total_active": res.total_cuts,
-            "peak_active": res.total_cuts,
+            "peak_active": int(res.extra.get("peak_active", res.total_cuts)),
         },
         "distribution": distribution(threads),
     }
@@ -205,6 +207,8 @@ def train(
         rules_from_config(training),
         training.stopping_mode,
         threads=threads,
+        risk=case_risk_measures(case),
+        selection=selection_from_config(training.cut_selection),
     )
     t0 = time.perf_counter()
     outcome = trainer.train(progress_callback, cancel)
@@ -222,7 +226,14 @@ def train(
         convergence_history=convergence_table(outcome.history),
         policy=policy_from_problem(problem),
         output_directory=Path(output_dir) if output_dir is not None else None,
-        extra={"solve_seconds": problem.solve_seconds(), "case": case},
+        extra={
+            "solve_seconds": problem.solve_seconds(),
+            "case": case,
+            "cuts_removed": sum(pool.removed for pool in problem.cuts),
+            "peak_active": max(
+                (r.cuts_active + r.cuts_removed for r in outcome.history), default=0
+            ),
+        },
     )
     if output_dir is not None:
         write_training_outputs(Path(output_dir), case, result, started, threads, forward_passes)

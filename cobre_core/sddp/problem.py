@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cobre_core.errors import ErrorKind, SolverError, record
+from cobre_core.sddp.cut_selection import CutActivity
 from cobre_core.solver.highs_solver import HighsSolver, LpStatus
 from cobre_core.solver.stage_lp import COST_SCALE, StageLp, build_stage_lp
 from cobre_core.stochastic.noise import OpeningTree, generate_opening_tree, noise_groups
@@ -28,11 +29,19 @@ _TRUNCATING = ("truncation", "truncation_with_penalty")
 
 @dataclass
 class CutPool:
-    """Cuts of one stage's future cost, in scaled units: theta >= alpha + pi . x_out."""
+    """Cuts of one stage's future cost, in scaled units: theta >= alpha + pi . x_out.
+
+    Cut ``i`` is row ``first_row + i`` of the stage LP on every lane (cuts are appended in pool
+    order and removed together). ``activity`` tracks when each cut was born and found binding
+    (:mod:`cobre_core.sddp.cut_selection`).
+    """
 
     dim: int
+    first_row: int = 0
     alpha: list[float] = field(default_factory=list)
     pi: list[FloatArray] = field(default_factory=list)
+    activity: CutActivity = field(default_factory=CutActivity)
+    removed: int = 0
 
     def __len__(self) -> int:
         return len(self.alpha)
@@ -109,7 +118,9 @@ class Problem:
         self.solvers: list[list[HighsSolver]] = [
             [HighsSolver(slp.lp) for slp in self.stage_lps] for _ in range(self.num_lanes)
         ]
-        self.cuts: list[CutPool] = [CutPool(self.state_dim) for _ in range(self.num_stages)]
+        self.cuts: list[CutPool] = [
+            CutPool(self.state_dim, first_row=slp.lp.num_rows) for slp in self.stage_lps
+        ]
         # column and row indices the lean solves read, as Python ints (fast list indexing)
         self._forward_cols: list[list[int]] = [
             [slp.layout.theta, *slp.layout.out_state_cols.tolist()] for slp in self.stage_lps
@@ -118,8 +129,11 @@ class Problem:
         self.initial_state = np.concatenate([case.initial_storage, case.initial_lags.ravel()])
 
     # -- cuts ----------------------------------------------------------------------------------
-    def add_cuts(self, t: int, alphas: FloatArray, pis: FloatArray) -> None:
-        """Append cuts to stage ``t`` on every lane, as one batch of rows."""
+    def add_cuts(self, t: int, alphas: FloatArray, pis: FloatArray, iteration: int = 0) -> None:
+        """Append cuts to stage ``t`` on every lane, as one batch of rows.
+
+        ``iteration`` stamps the cuts' birth for cut selection (0 for cuts loaded from a policy).
+        """
         m = alphas.size
         if m == 0:
             return
@@ -127,6 +141,7 @@ class Problem:
         for a, p in zip(alphas, pis, strict=True):
             pool.alpha.append(float(a))
             pool.pi.append(np.array(p, dtype=np.float64))
+        pool.activity.append(iteration, m)
         slp = self.stage_lps[t]
         d = self.state_dim
         index = np.empty((m, d + 1), dtype=np.int32)
@@ -139,6 +154,26 @@ class Problem:
         upper = np.full(m, np.inf)
         for lane in self.solvers:
             lane[t].add_rows(alphas, upper, starts, index.ravel(), value.ravel())
+
+    def remove_cuts(self, t: int, keep: NDArray[np.bool_]) -> int:
+        """Delete the cuts of stage ``t`` that ``keep`` (one flag per pool cut) drops.
+
+        Returns the number removed; the pool, its activity record and every lane's LP shrink
+        together, so cut ``i`` stays row ``first_row + i``.
+        """
+        pool = self.cuts[t]
+        drop = np.flatnonzero(~np.asarray(keep, dtype=bool))
+        if drop.size == 0:
+            return 0
+        kept = np.flatnonzero(keep)
+        pool.alpha = [pool.alpha[i] for i in kept]
+        pool.pi = [pool.pi[i] for i in kept]
+        pool.activity.keep_only(np.asarray(keep, dtype=bool))
+        pool.removed += int(drop.size)
+        rows = (pool.first_row + drop).astype(np.int32)
+        for lane in self.solvers:
+            lane[t].delete_rows(rows)
+        return int(drop.size)
 
     # -- solving -------------------------------------------------------------------------------
     def realize(self, t: int, state: FloatArray, opening: int) -> FloatArray:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from cobre_core.sddp.cut_selection import CutSelection, binding
 from cobre_core.sddp.problem import Problem, run_lanes
 from cobre_core.sddp.risk import Expectation, RiskMeasure
 from cobre_core.sddp.sampling import InSample, ScenarioSampler
@@ -75,16 +76,24 @@ class Trainer:
         rules: Sequence[StoppingRule],
         stopping_mode: str = "any",
         threads: int = 1,
-        risk: RiskMeasure | None = None,
+        risk: RiskMeasure | Sequence[RiskMeasure] | None = None,
         sampler: ScenarioSampler | None = None,
+        selection: CutSelection | None = None,
     ) -> None:
+        """``risk`` is one measure for every stage or one per stage (stage ``t``'s measure
+        aggregates its openings into the cut of stage ``t - 1``; stage 0's gives the bound)."""
         self.p = problem
         self.forward_passes = max(1, int(forward_passes))
         self.rules = list(rules)
         self.stopping_mode = stopping_mode
         self.threads = max(1, int(threads))
-        self.risk = risk or Expectation()
+        if risk is None or not isinstance(risk, Sequence):
+            self.risks: list[RiskMeasure] = [risk or Expectation()] * problem.num_stages
+        else:
+            self.risks = list(risk)
         self.sampler: ScenarioSampler = sampler or InSample(problem, problem.case.seed)
+        self.selection = selection
+        self.visited: list[list[FloatArray]] = [[] for _ in range(problem.num_stages)]
         self.discounts = np.array([slp.discount for slp in problem.stage_lps])
         self.cumulative = np.concatenate([[1.0], np.cumprod(self.discounts)[:-1]])
 
@@ -149,13 +158,14 @@ class Trainer:
             self._run_lanes(work, pool)
             alphas = np.empty(f)
             pis = np.empty((f, p.state_dim))
+            risk = self.risks[t]
             for k in range(f):
-                w = self.risk.weights(obj[k])
+                w = risk.weights(obj[k])
                 x = states[k, t]
                 pi = w @ duals[k]
                 alphas[k] = float(w @ obj[k]) - float(pi @ x)
                 pis[k] = pi
-            p.add_cuts(t - 1, alphas, pis)
+            p.add_cuts(t - 1, alphas, pis, iteration)
             added += f
         return added
 
@@ -172,24 +182,87 @@ class Trainer:
                 obj[o] = p.solve_value(lane, 0, p.initial_state, eta)
 
         self._run_lanes(work, pool)
-        return float(self.risk.weights(obj) @ obj) * COST_SCALE
+        return float(self.risks[0].weights(obj) @ obj) * COST_SCALE
+
+    def stage_costs(self, replications: int, pool: ThreadPoolExecutor | None) -> FloatArray:
+        """Mean discounted cost per stage ($) of the current policy over simulation paths.
+
+        Path ``r`` is the sampler's simulation path ``(r,)``, so repeated calls use the same
+        noise and differ only through the policy (used by the simulation stopping rule).
+        """
+        p, n_t = self.p, self.p.num_stages
+        costs = np.zeros((replications, n_t))
+
+        def work(lane: int) -> None:
+            for r in range(lane, replications, p.num_lanes):
+                path = self.sampler.path((r,))
+                x = p.initial_state
+                for t in range(n_t):
+                    cost, x = p.solve_forward(lane, t, x, path.noise(t, x), {"replication": r})
+                    costs[r, t] = self.cumulative[t] * cost
+
+        self._run_lanes(work, pool)
+        return costs.mean(axis=0)
+
+    def record_activity(self, iteration: int, states: FloatArray) -> None:
+        """Count the cuts binding in this iteration's forward solves (before its new cuts).
+
+        Stage ``t``'s LP gives theta the pool maximum at the state it passes on, so a cut of
+        stage ``t`` is binding in a forward solve when it is within the activity tolerance of
+        that maximum at ``states[:, t + 1]``. The states also join the visited archive.
+        """
+        sel = self.selection
+        if sel is None:
+            return
+        for t in range(self.p.num_stages - 1):
+            x = states[:, t + 1]
+            self.visited[t].append(x)
+            pool = self.p.cuts[t]
+            if not len(pool):
+                continue
+            alpha, pi = pool.arrays()
+            hit = binding(alpha, pi, x, sel.activity_tolerance).any(axis=0)
+            act = pool.activity
+            for i in np.flatnonzero(hit):
+                act.count[i] += 1
+                act.last[i] = iteration
+
+    def select_cuts(self, iteration: int) -> int:
+        """Run the cut selection when due; returns the number of cuts removed."""
+        sel = self.selection
+        if sel is None or not sel.due(iteration):
+            return 0
+        removed = 0
+        for t in range(self.p.num_stages - 1):
+            pool = self.p.cuts[t]
+            if not len(pool):
+                continue
+            alpha, pi = pool.arrays()
+            visited = np.concatenate(self.visited[t]) if self.visited[t] else np.empty((0, 0))
+            keep = sel.keep(alpha, pi, pool.activity, iteration, visited)
+            removed += self.p.remove_cuts(t, keep)
+        return removed
 
     # -- the loop --------------------------------------------------------------------------------
     def train(
         self,
         on_iteration: Callable[[IterationRecord], None] | None = None,
         cancel: threading.Event | None = None,
+        resume_from: Sequence[IterationRecord] = (),
     ) -> TrainingOutcome:
         """Iterate until a stopping rule fires or ``cancel`` is set.
 
         ``cancel`` is checked between iterations; a cancelled run keeps its cuts and history and
-        reports termination reason ``"cancelled"``.
+        reports termination reason ``"cancelled"``. ``resume_from`` is the history of a run
+        whose cuts the problem already holds: iterations continue from its last number (so the
+        forward samples are the ones the uninterrupted run would draw) and the stopping rules
+        see the whole history; a time limit counts this call's time only.
         """
-        out = TrainingOutcome()
+        out = TrainingOutcome(history=list(resume_from))
         start = time.perf_counter()
         pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         try:
-            iteration = 0
+            iteration = out.history[-1].iteration if out.history else 0
             while True:
                 if cancel is not None and cancel.is_set():
                     out.termination_reason = "cancelled"
@@ -197,9 +270,11 @@ class Trainer:
                 iteration += 1
                 t0 = time.perf_counter()
                 states, costs = self.forward_pass(iteration, pool)
+                self.record_activity(iteration, states)
                 t1 = time.perf_counter()
                 added = self.backward_pass(iteration, states, pool)
                 lb = self.lower_bound(pool)
+                removed = self.select_cuts(iteration)
                 t2 = time.perf_counter()
                 ub = float(costs.mean())
                 std = float(costs.std(ddof=1)) if costs.size > 1 else 0.0
@@ -211,7 +286,7 @@ class Trainer:
                     upper_bound_std=std,
                     gap_percent=gap_pct,
                     cuts_added=added,
-                    cuts_removed=0,
+                    cuts_removed=removed,
                     cuts_active=sum(len(c) for c in self.p.cuts),
                     time_forward_ms=round((t1 - t0) * 1000),
                     time_backward_ms=round((t2 - t1) * 1000),
@@ -223,7 +298,10 @@ class Trainer:
                 if on_iteration is not None:
                     on_iteration(rec)
                 progress = Progress(
-                    iteration, time.perf_counter() - start, [r.lower_bound for r in out.history]
+                    iteration,
+                    time.perf_counter() - start,
+                    [r.lower_bound for r in out.history],
+                    simulate=lambda n: self.stage_costs(n, pool),
                 )
                 reason = check(self.rules, self.stopping_mode, progress)
                 if reason is not None:

@@ -119,6 +119,18 @@ class HighsSolver:
         )
         self.num_rows += n
 
+    def delete_rows(self, rows: ArrayLike) -> None:
+        """Delete the given rows; later rows move up to close the gaps, in order.
+
+        Deleting rows whose slack is basic (inactive cuts) keeps the basis valid for the next
+        warm solve; HiGHS rebuilds it otherwise.
+        """
+        idx = np.unique(_indices(rows))
+        if idx.size == 0:
+            return
+        self._h.deleteRows(int(idx.size), idx)
+        self.num_rows -= int(idx.size)
+
     def solve(self) -> LpStatus:
         """Solve from the current basis; returns the status.
 

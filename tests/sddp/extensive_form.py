@@ -112,6 +112,24 @@ class _LpAssembler:
         self._row_lower.append(-_INF if lower == -np.inf else float(lower))
         self._row_upper.append(_INF if upper == np.inf else float(upper))
 
+    def set_cost(self, col: int, value: float) -> None:
+        """Set the objective coefficient of one column."""
+        cost = np.concatenate(self._col_cost) if self._col_cost else np.zeros(0)
+        cost[col] = value
+        self._col_cost = [cost]
+
+    def take_costs(self, start: int) -> list[tuple[int, float]]:
+        """Move the objective costs of columns ``start..`` out of the objective.
+
+        Returns them as ``(column, cost)`` terms, for a node whose cost enters a row instead
+        (the nested risk-averse form).
+        """
+        cost = np.concatenate(self._col_cost) if self._col_cost else np.zeros(0)
+        terms = [(int(j), float(cost[j])) for j in np.flatnonzero(cost[start:]) + start]
+        cost[start:] = 0.0
+        self._col_cost = [cost]
+        return terms
+
     def solve(self) -> tuple[str, float, FloatArray]:
         """Solve the LP (dual simplex, tight tolerances); return status text, objective, primal."""
         h = highspy.Highs()
@@ -536,3 +554,65 @@ def solve_extensive_form(
         num_rows=lp.num_rows,
         first_stage_storage=np.asarray(storage, dtype=np.float64),
     )
+
+
+def solve_risk_averse_extensive_form(
+    case: Case,
+    openings: Sequence[FloatArray],
+    risk: Sequence[tuple[float, float]],
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> float:
+    """Nested risk-averse optimum ``rho_0[c_0 + d_0 rho_1[c_1 + ...]]`` over the tree, in $.
+
+    ``risk[t] = (lambda, alpha)`` is stage ``t``'s measure ``(1 - lambda) E + lambda CVaR_alpha``
+    over its (uniformly likely) openings, ``alpha`` being the upper-tail mass. Written with
+    Rockafellar and Uryasev's representation at every branching: for the children ``c`` of a node
+    ``n`` (or of the root),
+
+        R_n = (1 - lambda) sum_c p_c W_c + lambda (eta_n + sum_c p_c u_c / alpha),
+        u_c >= W_c - eta_n, u_c >= 0,   W_c = cost_c + d_t R_c,
+
+    and the LP minimises ``R_root``. Every coefficient on the ``W`` is non-negative, so the
+    minimum is the nested value (the same argument as for the expectation form).
+    """
+    nodes = scenario_tree(case, openings, max_nodes)
+    d = discount_factors(case)
+    lp = _LpAssembler()
+    v_out: list[IntArray] = []
+    w_col: list[int] = []
+    node_costs: list[list[tuple[int, float]]] = []
+    for node in nodes:
+        start = lp.num_cols
+        parent_v = None if node.parent < 0 else v_out[node.parent]
+        v_out.append(_add_node(lp, case, node, 1.0, parent_v))
+        cost_terms = lp.take_costs(start)
+        w = int(lp.columns(1, -np.inf, np.inf)[0])
+        w_col.append(w)
+        # W_n - cost_n - d_t R_n = 0, written below once R_n (over the children) exists
+        node_costs.append([(c, -a) for c, a in cost_terms])
+    children: dict[int, list[int]] = {}
+    for i, node in enumerate(nodes):
+        children.setdefault(node.parent, []).append(i)
+    r_col: dict[int, int] = {}
+    for parent, kids in children.items():
+        lam, alpha = risk[nodes[kids[0]].stage]
+        r = int(lp.columns(1, -np.inf, np.inf)[0])
+        eta = int(lp.columns(1, -np.inf, np.inf)[0])
+        p = 1.0 / len(kids)
+        terms: list[tuple[int, float]] = [(r, 1.0), (eta, -lam)]
+        for c in kids:
+            u = int(lp.columns(1, 0.0, np.inf)[0])
+            lp.row([(u, 1.0), (w_col[c], -1.0), (eta, 1.0)], 0.0, np.inf)
+            terms += [(w_col[c], -(1.0 - lam) * p), (u, -lam * p / alpha)]
+        lp.row(terms, 0.0, 0.0)
+        r_col[parent] = r
+    for i, node in enumerate(nodes):
+        terms = [(w_col[i], 1.0), *node_costs[i]]
+        if i in r_col:
+            terms.append((r_col[i], -float(d[node.stage])))
+        lp.row(terms, 0.0, 0.0)
+    lp.set_cost(r_col[-1], 1.0)
+    status, objective, _ = lp.solve()
+    if status != "Optimal":
+        raise RuntimeError(f"risk-averse extensive form not solved: {status}")
+    return objective
