@@ -1,12 +1,17 @@
-"""``make bench``: validation, training and simulation figures, as JSON and Markdown.
+"""``make bench``: validation, training, simulation, MCP latency and scaling, as JSON and Markdown.
 
-Writes benchmarks/results/latest.json and latest.md. Uses 4ree from ../shared when present, else
-our multi_region example. Figures, not assertions: nothing here fails on a slow machine.
+Writes benchmarks/results/latest.json and latest.md. Sections: ``cases`` (toy, multi_region and
+4ree from ../shared when present), ``mcp`` (MCP latency over stdio) and ``scaling`` (training on
+generated cases of growing size, see :mod:`benchmarks.scaling`). ``--only scaling`` runs a subset
+and keeps the other sections of the previous latest.json; ``--quick`` makes short runs. Figures,
+not assertions: nothing here fails on a slow machine. See docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import platform
 import resource
 import tempfile
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.mcp_latency import default_case, mcp_latency
+from benchmarks.scaling import run_scaling, scaling_markdown
 from cobre_core.examples import write_example
 from cobre_core.loader import load_case
 from cobre_core.study_runs import simulate, train
@@ -23,6 +29,7 @@ from cobre_core.validation import validate
 ROOT = Path(__file__).resolve().parent
 SHARED = ROOT.parents[1] / "shared" / "cobre-cases"
 ITERATIONS = 32
+QUICK_ITERATIONS = 4
 
 
 def _case_dirs(tmp: Path) -> dict[str, Path]:
@@ -35,7 +42,7 @@ def _case_dirs(tmp: Path) -> dict[str, Path]:
     return cases
 
 
-def _bench_case(name: str, path: Path, out: Path) -> dict[str, Any]:
+def _bench_case(name: str, path: Path, out: Path, iterations: int = ITERATIONS) -> dict[str, Any]:
     t0 = time.perf_counter()
     report = validate(path)
     validate_ms = (time.perf_counter() - t0) * 1000
@@ -45,7 +52,7 @@ def _bench_case(name: str, path: Path, out: Path) -> dict[str, Any]:
         "validate_ms": round(validate_ms, 2),
         "valid": report.valid,
     }
-    limit = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": ITERATIONS}]}}
+    limit = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": iterations}]}}
     for threads in (1, 2):
         res = train(case, config_overrides=limit, threads=threads, output_dir=out / name)
         wall = res.wall_time_ms / 1000
@@ -72,42 +79,54 @@ def _bench_case(name: str, path: Path, out: Path) -> dict[str, Any]:
     return row
 
 
-def main() -> None:
-    rows = []
-    with tempfile.TemporaryDirectory() as tmpdir:
-        tmp = Path(tmpdir)
-        for name, path in _case_dirs(tmp).items():
-            rows.append(_bench_case(name, path, tmp / "out"))
-            print(json.dumps(rows[-1]), flush=True)
-        latency = mcp_latency(default_case(tmp))
-        print(json.dumps(latency), flush=True)
-    report = {
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
-        "iterations_per_run": ITERATIONS,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "cases": rows,
-        "mcp_latency_stdio": latency,
-    }
-    out = ROOT / "results"
-    out.mkdir(exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+SECTIONS: tuple[str, ...] = ("cases", "mcp", "scaling")
+"""Report sections: bundled and shared cases, MCP latency over stdio, generated-case scaling."""
+
+
+def _sections(spec: str | None) -> list[str]:
+    """Parse ``--only NAME[,NAME]`` into section names (all of them when ``spec`` is None).
+
+    Raises ``ValueError`` for an empty list or an unknown name.
+    """
+    if spec is None:
+        return list(SECTIONS)
+    names = [n.strip() for n in spec.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(SECTIONS))
+    if unknown or not names:
+        raise ValueError(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
+    return [n for n in SECTIONS if n in names]
+
+
+def _previous_report(path: Path) -> dict[str, Any]:
+    """Return the report at ``path`` when it exists and parses, else an empty dict."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _cases_markdown(report: dict[str, Any]) -> list[str]:
+    """Return the Markdown table of the per-case figures."""
     lines = [
-        "# Benchmarks",
-        "",
-        f"{ITERATIONS} training iterations per run; peak RSS {report['peak_rss_mb']} MB.",
+        f"{report['iterations_per_run']} training iterations per run.",
         "",
         "| case | validate ms | s/iter (1 thr) | LP/s | in HiGHS | 2-thread speedup | sim scen/s |",
         "|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
+    for r in report["cases"]:
         t1 = r["train_t1"]
         lines.append(
             f"| {r['case']} | {r['validate_ms']} | {t1['s_per_iteration']} | "
             f"{t1['lp_solves_per_s']} | {t1['share_in_highs']:.0%} | {r['speedup_2_threads']}x | "
             f"{r['simulate_100']['scenarios_per_s']} |"
         )
-    lines += [
-        "",
+    return lines
+
+
+def _mcp_markdown(latency: dict[str, Any]) -> list[str]:
+    """Return the Markdown table of MCP call latencies."""
+    lines = [
         f"MCP over stdio ({latency['case']}), milliseconds:",
         "",
         "| call | p50 | p99 |",
@@ -121,8 +140,82 @@ def main() -> None:
         "tools_list_during_train",
     ):
         lines.append(f"| {key} | {latency[key]['p50_ms']} | {latency[key]['p99_ms']} |")
-    (out / "latest.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return lines
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """Return latest.md for ``report``: one part per section the report holds."""
+    runs = report.get("sections", {})
+
+    def heading(name: str, title: str) -> list[str]:
+        meta = runs.get(name, {})
+        quick = " (quick)" if meta.get("quick") else ""
+        when = f" ({meta['finished']})" if meta.get("finished") else ""
+        return ["", f"## {title}{quick}{when}", ""]
+
+    lines = [
+        "# Benchmarks",
+        "",
+        "Peak RSS of the process that ran the cases and MCP sections: "
+        f"{report.get('peak_rss_mb', 'n/a')} MB (scaling points report their own).",
+    ]
+    if "cases" in report:
+        lines += heading("cases", "Cases") + _cases_markdown(report)
+    if "mcp_latency_stdio" in report:
+        lines += heading("mcp", "MCP latency") + _mcp_markdown(report["mcp_latency_stdio"])
+    if "scaling" in report:
+        lines += heading("scaling", "Scaling on generated cases")
+        lines += scaling_markdown(report["scaling"])
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the selected sections, merge them into latest.json and rewrite latest.md.
+
+    Without ``--only`` every section runs and the report starts afresh; with it, the sections
+    not run keep their figures from the previous latest.json. ``--quick`` shortens the cases'
+    training and the scaling sweep, and the report marks those sections as quick.
+    """
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument(
+        "--only", default=None, help=f"comma-separated sections to run: {', '.join(SECTIONS)}"
+    )
+    parser.add_argument("--quick", action="store_true", help="short runs, for a smoke check")
+    args = parser.parse_args(argv)
+    try:
+        chosen = _sections(args.only)
+    except ValueError as exc:
+        parser.error(f"--only: {exc}")
+    out = ROOT / "results"
+    report = _previous_report(out / "latest.json") if args.only else {}
+    iterations = QUICK_ITERATIONS if args.quick else ITERATIONS
+    sections = report.setdefault("sections", {})
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        if "cases" in chosen:
+            rows = []
+            for name, path in _case_dirs(tmp).items():
+                rows.append(_bench_case(name, path, tmp / "out", iterations))
+                print(json.dumps(rows[-1]), flush=True)
+            report["iterations_per_run"] = iterations
+            report["cases"] = rows
+        if "mcp" in chosen:
+            latency = mcp_latency(default_case(tmp))
+            print(json.dumps(latency), flush=True)
+            report["mcp_latency_stdio"] = latency
+    if "scaling" in chosen:
+        report["scaling"] = run_scaling(quick=args.quick)
+    finished = time.strftime("%Y-%m-%d %H:%M")
+    for name in chosen:
+        sections[name] = {"quick": args.quick and name != "mcp", "finished": finished}
+    report["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
+    if "cases" in chosen or "mcp" in chosen:  # scaling points measure their own processes
+        report["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    text = render_markdown(report)
+    (out / "latest.md").write_text(text)
+    print(text, end="")
 
 
 if __name__ == "__main__":
