@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from cobre_core.policy_lifecycle import add_policy_cuts, checkpointer, initialise_policy
 from cobre_core.results.atomic import (
     mark_success,
     staged_directory,
@@ -71,7 +72,7 @@ def policy_from_problem(problem: Problem) -> Policy:
 
 
 def load_policy_into(problem: Problem, policy: Policy) -> None:
-    """Add a stored policy's cuts to a fresh problem (warm start or simulation)."""
+    """Add a stored policy's cuts to a fresh problem (for simulation)."""
     if policy.state_dimension != problem.state_dim or len(policy.stages) != problem.num_stages:
         from cobre_core.errors import CobreError, ErrorKind, record
 
@@ -85,8 +86,7 @@ def load_policy_into(problem: Problem, policy: Policy) -> None:
                 run_b_value=problem.state_dim,
             )
         )
-    for t, sc in enumerate(policy.stages):
-        problem.add_cuts(t, sc.intercepts / COST_SCALE, sc.coefficients / COST_SCALE)
+    add_policy_cuts(problem, policy)
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def write_training_outputs(
     forward_passes: int,
 ) -> None:
     """Publish ``training/`` and ``policy/`` under ``output_dir`` (each staged, marker last)."""
-    result.policy.save(output_dir / "policy")
+    result.policy.save(output_dir / "policy", history=result.convergence_history)
     with staged_directory(output_dir / "training") as tmp:
         write_parquet_atomic(tmp / "convergence.parquet", result.convergence_history)
         write_json_atomic(
@@ -193,7 +193,9 @@ def train(
 
     ``progress_callback`` receives each iteration's convergence record. Setting ``cancel`` stops
     the run at the next iteration boundary; the result then reports ``"cancelled"`` and the
-    outputs hold every completed iteration.
+    outputs hold every completed iteration. The config's ``policy`` section applies: warm start,
+    resume, checkpoints under ``<output_dir>/policy`` and boundary cuts
+    (:mod:`cobre_core.policy_lifecycle`); the written policy directory can always be resumed.
     """
     started = now_iso()
     case = resolve_case(case, config_overrides)
@@ -210,8 +212,19 @@ def train(
         risk=case_risk_measures(case),
         selection=selection_from_config(training.cut_selection),
     )
+    resumed = initialise_policy(case, problem)
+    hooks: list[ProgressCallback] = [progress_callback] if progress_callback else []
+    if output_dir is not None and case.config.policy.checkpointing.enabled:
+        hooks.append(
+            checkpointer(case, problem, Path(output_dir) / "policy", policy_from_problem, resumed)
+        )
+
+    def on_iteration(rec: IterationRecord) -> None:
+        for hook in hooks:
+            hook(rec)
+
     t0 = time.perf_counter()
-    outcome = trainer.train(progress_callback, cancel)
+    outcome = trainer.train(on_iteration, cancel, resume_from=resumed)
     last = outcome.history[-1] if outcome.history else None
     result = TrainingResult(
         final_lower_bound=last.lower_bound if last else float("nan"),

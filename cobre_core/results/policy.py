@@ -28,6 +28,7 @@ from cobre_core.results.atomic import (
 )
 
 POLICY_FORMAT = "cobre-mcp-policy"
+HISTORY_FILE = "convergence.parquet"
 POLICY_VERSION = 1
 
 _CUT_SCHEMA = pa.schema(
@@ -74,10 +75,16 @@ class Policy:
             return 0.0
         return max(0.0, float(np.max(cuts.intercepts + cuts.coefficients @ np.asarray(state))))
 
-    def save(self, directory: str | Path) -> Path:
-        """Write the store atomically (staged directory, ``_SUCCESS`` last)."""
+    def save(self, directory: str | Path, history: pa.Table | None = None) -> Path:
+        """Write the store atomically (staged directory, ``_SUCCESS`` last).
+
+        ``history`` (the convergence table so far) makes the store a checkpoint a run can resume
+        from (``policy.mode = "resume"``); it is written as ``convergence.parquet``.
+        """
         final = Path(directory)
         with staged_directory(final) as tmp:
+            if history is not None:
+                write_parquet_atomic(tmp / HISTORY_FILE, history)
             for sc in self.stages:
                 table = pa.table(
                     {
@@ -100,6 +107,7 @@ class Policy:
                     "state_dimension": self.state_dimension,
                     "state_names": list(self.state_names),
                     "total_cuts": self.total_cuts,
+                    "iterations": history.num_rows if history is not None else None,
                     "cuts_per_stage": [len(s) for s in self.stages],
                     "units": {"intercept": "$", "coefficients": "$ per state unit"},
                 },
@@ -149,3 +157,21 @@ class Policy:
                 )
             ) from exc
         return cls(tuple(meta["stage_ids"]), tuple(meta["state_names"]), tuple(stages))
+
+
+def load_history(directory: str | Path) -> pa.Table | None:
+    """The convergence history stored with a policy checkpoint, or None when it has none."""
+    path = Path(directory) / HISTORY_FILE
+    if not path.is_file():
+        return None
+    try:
+        return pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise OutputError(
+            record(
+                ErrorKind.OUTPUT_CORRUPTED,
+                f"checkpoint history is unreadable: {exc}",
+                "Resume from another checkpoint, or start fresh.",
+                file=str(path),
+            )
+        ) from exc

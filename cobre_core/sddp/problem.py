@@ -19,6 +19,7 @@ from cobre_core.errors import ErrorKind, SolverError, record
 from cobre_core.sddp.cut_selection import CutActivity
 from cobre_core.solver.highs_solver import HighsSolver, LpStatus
 from cobre_core.solver.stage_lp import COST_SCALE, StageLp, build_stage_lp
+from cobre_core.stochastic.correlation import correlate_opening_tree
 from cobre_core.stochastic.noise import OpeningTree, generate_opening_tree, noise_groups
 from cobre_core.system.case import Case
 
@@ -106,13 +107,16 @@ class Problem:
         self.state_dim = case.state_dim
         seasons = [c.season_id for c in case.calendar]
         years = [c.start_date.year for c in case.calendar]
-        self.tree: OpeningTree = generate_opening_tree(
-            case.seed,
-            [c.stage_id for c in case.calendar],
-            [s.num_openings for s in case.stages],
-            case.noise.dim,
-            noise_groups(seasons, years),
-            case.user_openings,
+        self.tree: OpeningTree = correlate_opening_tree(
+            case,
+            generate_opening_tree(
+                case.seed,
+                [c.stage_id for c in case.calendar],
+                [s.num_openings for s in case.stages],
+                case.noise.dim,
+                noise_groups(seasons, years),
+                case.user_openings,
+            ),
         )
         self.num_lanes = max(1, int(lanes))
         self.solvers: list[list[HighsSolver]] = [
@@ -154,6 +158,18 @@ class Problem:
         upper = np.full(m, np.inf)
         for lane in self.solvers:
             lane[t].add_rows(alphas, upper, starts, index.ravel(), value.ravel())
+
+    def add_boundary_cuts(self, alphas: FloatArray, pis: FloatArray) -> None:
+        """Bound the last stage's future cost by cuts from another study (``policy.boundary``).
+
+        Opens the last stage's theta (fixed at 0 without boundary cuts) on every lane and adds
+        the cuts to its pool; cut selection never touches the last stage.
+        """
+        t = self.num_stages - 1
+        theta = self.stage_lps[t].layout.theta
+        for lane in self.solvers:
+            lane[t].set_col_bounds([theta], 0.0, np.inf)
+        self.add_cuts(t, alphas, pis)
 
     def remove_cuts(self, t: int, keep: NDArray[np.bool_]) -> int:
         """Delete the cuts of stage ``t`` that ``keep`` (one flag per pool cut) drops.

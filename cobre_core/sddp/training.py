@@ -263,6 +263,12 @@ class Trainer:
         pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         try:
             iteration = out.history[-1].iteration if out.history else 0
+            if out.history:
+                lbs = [r.lower_bound for r in out.history]
+                done = check(self.rules, self.stopping_mode, Progress(iteration, 0.0, lbs))
+                if done is not None:
+                    out.termination_reason = done
+                    return out
             while True:
                 if cancel is not None and cancel.is_set():
                     out.termination_reason = "cancelled"

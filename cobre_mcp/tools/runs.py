@@ -15,6 +15,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from cobre_core.errors import ErrorKind, OutputError, record
+from cobre_core.policy_lifecycle import referenced_policy_paths
 from cobre_core.results.atomic import is_complete
 from cobre_mcp.app import App, writes
 from cobre_mcp.job_views import await_job
@@ -75,6 +76,8 @@ def register(app: App) -> None:
         path, _ = app.cases.resolve(case_id, case_dir)
         out = output_path(path, output_dir, "train")
         cid, case = await anyio.to_thread.run_sync(app.cases.case_for, case_id, case_dir)
+        for stored in referenced_policy_paths(case):  # warm start, resume, boundary cuts
+            app.guard.resolve(str(stored), "config.json policy")
         overrides = case.config.run_overrides(
             iterations=_unset(iterations),
             forward_passes=_unset(forward_passes),

@@ -105,3 +105,22 @@ async def test_missing_outputs_and_invalid_cases(client: Client, sandbox: Path) 
     assert rec["context"]["file"] == "stages.json"
     report = (await client.call_tool("validate", {"case_dir": "case"})).structured_content
     assert report["valid"] is False and report["errors"][0]["kind"] == "ParseError"
+
+
+async def test_stored_policies_outside_the_sandbox_are_refused(
+    make_app: Callable[..., App], sandbox: Path, tmp_path: Path
+) -> None:
+    """A case whose config warm-starts from (or takes boundary cuts from) a policy outside the
+    allowed directories is refused before any job starts."""
+    import json
+
+    config = sandbox / "case" / "config.json"
+    cfg = json.loads(config.read_text())
+    cfg["policy"] = {"mode": "warm_start", "path": str(tmp_path / "elsewhere" / "policy")}
+    config.write_text(json.dumps(cfg))
+    before = _tree(sandbox)
+    async with Client(InMemoryTransport(make_app().server), mode="legacy") as c:
+        res = await c.call_tool("train", {"case_dir": "case", "wait_seconds": 0})
+        rec = check_error(res, "PathNotAllowed")
+        assert rec["context"]["argument"] == "config.json policy"
+    assert _tree(sandbox) == before
