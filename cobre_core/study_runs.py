@@ -33,6 +33,8 @@ from cobre_core.sddp.risk import case_risk_measures
 from cobre_core.sddp.stopping import rules_from_config
 from cobre_core.sddp.training import IterationRecord, Trainer, confidence_half_width
 from cobre_core.solver.stage_lp import COST_SCALE
+from cobre_core.stochastic.export import export_stochastic
+from cobre_core.stochastic.sampling_schemes import sampler_for
 from cobre_core.system.build import apply_config
 from cobre_core.system.case import Case
 
@@ -62,12 +64,18 @@ def state_names(case: Case) -> tuple[str, ...]:
 def policy_from_problem(problem: Problem) -> Policy:
     """Snapshot the problem's cut pools as a :class:`Policy` in $."""
     stages = []
+    multi = problem.multi_cut
     for t, pool in enumerate(problem.cuts):
         alpha, pi = pool.arrays()
         sid = problem.case.calendar[t].stage_id
-        stages.append(StageCuts(sid, alpha * COST_SCALE, pi * COST_SCALE))
+        openings = np.array(pool.activity.target, dtype=np.int64) if multi else None
+        n_open = int(problem.cut_columns[t].size)
+        stages.append(StageCuts(sid, alpha * COST_SCALE, pi * COST_SCALE, openings, n_open))
     return Policy(
-        tuple(c.stage_id for c in problem.case.calendar), state_names(problem.case), tuple(stages)
+        tuple(c.stage_id for c in problem.case.calendar),
+        state_names(problem.case),
+        tuple(stages),
+        "multi" if multi else "single",
     )
 
 
@@ -202,7 +210,7 @@ def train(
     threads = max(1, int(threads or 1))
     training = case.config.training
     forward_passes = training.forward_passes or 1
-    problem = Problem(case, lanes=DEFAULT_LANES)
+    problem = Problem(case, lanes=DEFAULT_LANES, multi_cut=training.cut_formulation == "multi")
     trainer = Trainer(
         problem,
         forward_passes,
@@ -210,9 +218,12 @@ def train(
         training.stopping_mode,
         threads=threads,
         risk=case_risk_measures(case),
+        sampler=sampler_for(problem, "training"),
         selection=selection_from_config(training.cut_selection),
     )
     resumed = initialise_policy(case, problem)
+    if output_dir is not None and case.config.exports.stochastic:
+        export_stochastic(case, problem, Path(output_dir))
     hooks: list[ProgressCallback] = [progress_callback] if progress_callback else []
     if output_dir is not None and case.config.policy.checkpointing.enabled:
         hooks.append(
@@ -302,8 +313,9 @@ def simulate(
         policy = Policy.load(policy)
     threads = max(1, int(threads or 1))
     n = int(num_scenarios if num_scenarios is not None else case.config.simulation.num_scenarios)
-    problem = Problem(case, lanes=DEFAULT_LANES)
+    problem = Problem(case, lanes=DEFAULT_LANES, multi_cut=policy.cut_formulation == "multi")
     load_policy_into(problem, policy)
+    sampler = sampler_for(problem, "simulation")
     t0 = time.perf_counter()
 
     def run(writer: SimulationWriter | None) -> Any:
@@ -321,6 +333,7 @@ def simulate(
             on_scenario,
             keep_tables=output_dir is None,
             cancel=cancel,
+            sampler=sampler,
         )
 
     files: list[Path] = []

@@ -3,7 +3,7 @@
 Every file a case directory may hold is listed once here, with its path relative to the case root,
 its format, whether the case is invalid without it, and either the pydantic model of a JSON file
 or the :class:`~cobre_core.io.tables.TableSpec` of a Parquet file. Files upstream knows but this
-project does not model yet (correlation, penalty overrides, line bounds, ...) are listed without a
+project does not model yet (penalty overrides, line bounds, ...) are listed without a
 model or table spec (``supported`` is False): the validator warns that they are ignored instead of
 silently dropping them. Files that are parsed and checked but have no effect on the LP (pumping
 stations, energy contracts: upstream's LP adds nothing for them either) carry ``used=False`` and
@@ -142,6 +142,12 @@ CATALOG: tuple[CatalogEntry, ...] = (
     _parquet(tables.EXTERNAL_LOAD_SCENARIOS),
     _parquet(tables.EXTERNAL_NCS_SCENARIOS),
     _parquet(tables.NOISE_OPENINGS),
+    CatalogEntry(
+        "scenarios/correlation.json",
+        FileFormat.JSON,
+        model_ref="cobre_core.stochastic.correlation:CorrelationFile",
+        description="Spatial correlation of the noise (profiles, groups, schedule)",
+    ),
     # constraints/, optional
     _parquet(tables.HYDRO_BOUNDS),
     _parquet(tables.THERMAL_BOUNDS),
@@ -173,7 +179,6 @@ CATALOG: tuple[CatalogEntry, ...] = (
     _unsupported("system/hydro_energy_productivity.parquet", "Per-stage hydro productivity"),
     _unsupported("system/tailrace_curves.parquet", "Tailrace curves"),
     _unsupported("system/scalar_parameters.json", "Scalar parameters (removed upstream)"),
-    _unsupported("scenarios/correlation.json", "Cross-series correlation model"),
     _unsupported("scenarios/inflow_annual_component.parquet", "PAR-A annual component"),
     _unsupported("scenarios/external_scenarios.parquet", "External inflows (book name)"),
     _unsupported("scenarios/non_controllable_factors.json", "Per-block NCS factors"),

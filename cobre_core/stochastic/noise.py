@@ -18,7 +18,8 @@ stage copies the earlier one's openings); a stage without ``season_id`` is its o
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,9 +35,15 @@ def _rng(*key: int) -> np.random.Generator:
 
 @dataclass(frozen=True)
 class OpeningTree:
-    """``openings[t]`` is an array ``(num_openings_t, dim)`` of standard-normal noise vectors."""
+    """``openings[t]`` is an array ``(num_openings_t, dim)`` of standard-normal noise vectors.
+
+    ``correlation`` is the :class:`~cobre_core.stochastic.correlation.NoiseCorrelation` already
+    applied to the generated openings (None: independent noise); samplers reuse it for their own
+    draws, and the stochastic export writes it.
+    """
 
     openings: tuple[NDArray[np.float64], ...]
+    correlation: Any = field(default=None, compare=False)
 
     def count(self, t: int) -> int:
         return int(self.openings[t].shape[0])

@@ -9,7 +9,8 @@ All problems are ``MissingReference`` with ``field``, ``referenced_value`` and
 * generic-constraint expression terms (entity id and block index), and the bounds file's
   ``constraint_id`` / ``stage_id`` / ``block_id``;
 * load and exchange factors: bus / line, study stage and that stage's block ids;
-* Parquet id columns (``hydro_id``, ``bus_id``, ``thermal_id``, ``ncs_id``, ``stage_id``).
+* Parquet id columns (``hydro_id``, ``bus_id``, ``thermal_id``, ``ncs_id``, ``stage_id``);
+* ``scenarios/correlation.json`` group entities (hydro, bus or NCS by ``type``).
 
 Stage ids of the inflow statistics and AR files may name pre-study stages; they are checked by the
 dimensional layer (``StageMismatch``), not here. Table problems are reported once per distinct
@@ -74,6 +75,7 @@ def run(ctx: ValidationContext) -> None:
     _generic_constraints(ctx, ids, stage_ids)
     _factor_files(ctx, ids, stage_ids)
     _table_references(ctx, ids, stage_ids)
+    _correlation_entities(ctx, ids)
 
 
 def _check_refs(
@@ -340,3 +342,32 @@ def _table_references(
             continue
         valid: Collection[Any] = stage_ids if registry == STAGES else ids[registry]
         _table_column(ctx, spec.relative_path, column, valid, registry)
+
+
+CORRELATION = "scenarios/correlation.json"
+_CORRELATION_REGISTRY = {"inflow": "hydros", "load": "buses", "ncs": "non_controllable_sources"}
+
+
+def _correlation_entities(ctx: ValidationContext, ids: dict[str, set[int]]) -> None:
+    """Every correlation-group entity names a declared hydro, bus or NCS of its type."""
+    doc = ctx.doc(CORRELATION)
+    profiles = doc.get("profiles") if doc is not None else None
+    if not isinstance(profiles, dict):
+        return
+    for name, profile in profiles.items():
+        for group in dicts(dig(profile, "correlation_groups")):
+            for i, entity in enumerate(dicts(group.get("entities"))):
+                registry = _CORRELATION_REGISTRY.get(str(entity.get("type")))
+                eid = as_int(entity.get("id"))
+                if registry is None or eid is None or eid in ids[registry]:
+                    continue
+                _missing(
+                    ctx,
+                    file=CORRELATION,
+                    entity_id=None,
+                    field=f"profiles.{name}.correlation_groups.{group.get('name')}.entities[{i}].id",
+                    value=eid,
+                    registry=registry,
+                    what=f"correlation group {group.get('name')!r}",
+                    label=f"{entity.get('type')} {eid}",
+                )

@@ -1,6 +1,8 @@
 """Layer 5, semantic: business rules on settings, physics, capacities and penalties.
 
-``IncompatibleSettings``: no ``iteration_limit`` stopping rule; a non-``in_sample`` scheme without
+``IncompatibleSettings``: several correlation profiles without a ``"default"`` one, or an entity
+id in two groups of one profile (``scenarios/correlation.json``); no ``iteration_limit`` stopping
+rule; a non-``in_sample`` scheme without
 a seed; an ``external`` scheme without its scenario file; an ``historical`` inflow scheme without
 ``inflow_history``; an inflow history without ``season_definitions``; a cyclic policy graph without
 a positive discount rate; thermals with ``gnl_config`` (not implemented); simulation enabled with 0
@@ -89,6 +91,7 @@ RESOURCE_COSTS = ("spillage_cost", "diversion_cost")
 def run(ctx: ValidationContext) -> None:
     """Run layer 5."""
     _settings(ctx)
+    _correlation(ctx)
     _cascade(ctx)
     _entities_physics(ctx)
     _scenario_statistics(ctx)
@@ -100,6 +103,48 @@ def run(ctx: ValidationContext) -> None:
     _penalty_values(ctx)
     _penalty_ordering(ctx)
     _generic_slacks(ctx)
+
+
+# ── correlation ───────────────────────────────────────────────────────────────────────────────
+
+CORRELATION = "scenarios/correlation.json"
+
+
+def _correlation(ctx: ValidationContext) -> None:
+    """correlation.json: a default profile when several exist; disjoint groups in a profile."""
+    doc = ctx.doc(CORRELATION)
+    if doc is None:
+        return
+    profiles = doc.get("profiles")
+    if not isinstance(profiles, dict):
+        return
+    if len(profiles) > 1 and "default" not in profiles:
+        _incompatible(
+            ctx,
+            f"{CORRELATION}: {len(profiles)} profiles and none is named 'default'",
+            "Name one profile 'default'; it applies to every stage the schedule omits.",
+            settings=["profiles"],
+            file=CORRELATION,
+        )
+    for name, profile in profiles.items():
+        seen: dict[int, str] = {}
+        for group in dicts(dig(profile, "correlation_groups")):
+            for entity in dicts(group.get("entities")):
+                eid = as_int(entity.get("id"))
+                if eid is None:
+                    continue
+                if eid in seen:
+                    _incompatible(
+                        ctx,
+                        f"{CORRELATION}: profile {name!r} lists id {eid} in groups "
+                        f"{seen[eid]!r} and {group.get('name')!r}; groups must be disjoint",
+                        "List each entity id in at most one group of a profile (whatever its "
+                        "type, as upstream).",
+                        settings=[f"profiles.{name}.correlation_groups"],
+                        file=CORRELATION,
+                        entity_id=eid,
+                    )
+                seen[eid] = str(group.get("name"))
 
 
 # ── settings ──────────────────────────────────────────────────────────────────────────────────

@@ -86,7 +86,7 @@ def test_nan_literal_is_not_json(case_dir: Path) -> None:
 
 def test_unknown_and_unsupported_files_are_warnings(case_dir: Path) -> None:
     (case_dir / "system" / "hydro.json").write_text("{}")  # typo of hydros.json
-    (case_dir / "scenarios" / "correlation.json").write_text("{}")
+    (case_dir / "scenarios" / "non_controllable_factors.json").write_text("{}")
     (case_dir / ".hidden").write_text("ignored")
     (case_dir / "output").mkdir()
     (case_dir / "output" / "junk.bin").write_bytes(b"\x00")
@@ -94,7 +94,9 @@ def test_unknown_and_unsupported_files_are_warnings(case_dir: Path) -> None:
     assert result.valid
     unknown = the_warning(result, "IncompatibleSettings", "system/hydro.json")
     assert "unknown file" in unknown.message
-    unsupported = the_warning(result, "IncompatibleSettings", "scenarios/correlation.json")
+    unsupported = the_warning(
+        result, "IncompatibleSettings", "scenarios/non_controllable_factors.json"
+    )
     assert "does not model" in unsupported.message
     files = {w.context["file"] for w in result.warnings}
     assert ".hidden" not in files and "output/junk.bin" not in files
