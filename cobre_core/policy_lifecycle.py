@@ -56,6 +56,25 @@ def referenced_policy_paths(case: Case) -> list[Path]:
 def _check_compatible(problem: Problem, policy: Policy, where: Path, stages: bool) -> None:
     bad_dim = policy.state_dimension != problem.state_dim
     bad_stages = stages and len(policy.stages) != problem.num_stages
+    if stages and not (bad_dim or bad_stages):
+        formulation = "multi" if problem.multi_cut else "single"
+        if policy.cut_formulation != formulation or (
+            problem.multi_cut
+            and any(
+                sc.num_openings != problem.cut_columns[t].size
+                for t, sc in enumerate(policy.stages[:-1])
+            )
+        ):
+            raise CobreError(
+                record(
+                    ErrorKind.INCOMPATIBLE_RUNS,
+                    f"stored policy at {where.name} uses the {policy.cut_formulation}-cut "
+                    f"formulation, this run the {formulation}-cut one (or openings differ)",
+                    "Set training.cut_formulation to the stored policy's formulation.",
+                    path=str(where),
+                    field="training.cut_formulation",
+                )
+            )
     if bad_dim or bad_stages:
         raise CobreError(
             record(
@@ -79,7 +98,9 @@ def add_policy_cuts(problem: Problem, policy: Policy, *, last_stage: bool = True
     the config's own ``policy.boundary`` supplies them).
     """
     for t, sc in enumerate(policy.stages[:-1]):
-        problem.add_cuts(t, sc.intercepts / COST_SCALE, sc.coefficients / COST_SCALE)
+        problem.add_cuts(
+            t, sc.intercepts / COST_SCALE, sc.coefficients / COST_SCALE, openings=sc.openings
+        )
     last = policy.stages[-1] if policy.stages else None
     if last_stage and last is not None and len(last):
         problem.add_boundary_cuts(last.intercepts / COST_SCALE, last.coefficients / COST_SCALE)

@@ -42,11 +42,17 @@ _CUT_SCHEMA = pa.schema(
 
 @dataclass(frozen=True)
 class StageCuts:
-    """Cuts of one stage: ``intercepts (m,)`` and ``coefficients (m, d)``, in $."""
+    """Cuts of one stage: ``intercepts (m,)`` and ``coefficients (m, d)``, in $.
+
+    Multi-cut policies also say, per cut, which opening of the next stage it bounds
+    (``openings``), and how many openings there are (``num_openings``).
+    """
 
     stage_id: int
     intercepts: NDArray[np.float64]
     coefficients: NDArray[np.float64]
+    openings: NDArray[np.int64] | None = None
+    num_openings: int = 1
 
     def __len__(self) -> int:
         return int(self.intercepts.size)
@@ -59,6 +65,7 @@ class Policy:
     stage_ids: tuple[int, ...]
     state_names: tuple[str, ...]
     stages: tuple[StageCuts, ...]
+    cut_formulation: str = "single"
 
     @property
     def state_dimension(self) -> int:
@@ -69,11 +76,20 @@ class Policy:
         return sum(len(s) for s in self.stages)
 
     def evaluate(self, stage: int, state: NDArray[np.float64]) -> float:
-        """Future cost ($) seen from study stage position ``stage`` at outgoing ``state``."""
+        """Future cost ($) seen from study stage position ``stage`` at outgoing ``state``.
+
+        Single cut: the largest cut, at least 0. Multi-cut: the mean over the next stage's
+        openings of each opening's largest cut (at least 0).
+        """
         cuts = self.stages[stage]
         if not len(cuts):
             return 0.0
-        return max(0.0, float(np.max(cuts.intercepts + cuts.coefficients @ np.asarray(state))))
+        values = cuts.intercepts + cuts.coefficients @ np.asarray(state)
+        if cuts.openings is None:
+            return max(0.0, float(np.max(values)))
+        best = np.zeros(cuts.num_openings)
+        np.maximum.at(best, cuts.openings, values)
+        return float(best.mean())
 
     def save(self, directory: str | Path, history: pa.Table | None = None) -> Path:
         """Write the store atomically (staged directory, ``_SUCCESS`` last).
@@ -96,6 +112,11 @@ class Policy:
                     },
                     schema=_CUT_SCHEMA,
                 )
+                if sc.openings is not None:
+                    table = table.append_column(
+                        pa.field("opening", pa.int32(), nullable=False),
+                        pa.array(sc.openings, pa.int32()),
+                    )
                 write_parquet_atomic(tmp / "cuts" / f"stage_{sc.stage_id:03d}.parquet", table)
             write_json_atomic(
                 tmp / "metadata.json",
@@ -107,6 +128,8 @@ class Policy:
                     "state_dimension": self.state_dimension,
                     "state_names": list(self.state_names),
                     "total_cuts": self.total_cuts,
+                    "cut_formulation": self.cut_formulation,
+                    "openings_per_stage": [s.num_openings for s in self.stages],
                     "iterations": history.num_rows if history is not None else None,
                     "cuts_per_stage": [len(s) for s in self.stages],
                     "units": {"intercept": "$", "coefficients": "$ per state unit"},
@@ -135,8 +158,10 @@ class Policy:
             if meta.get("format") != POLICY_FORMAT:
                 raise ValueError(f"unknown policy format {meta.get('format')!r}")
             d = int(meta["state_dimension"])
+            multi = meta.get("cut_formulation", "single") == "multi"
+            counts = meta.get("openings_per_stage") or [1] * len(meta["stage_ids"])
             stages = []
-            for sid in meta["stage_ids"]:
+            for sid, n_open in zip(meta["stage_ids"], counts, strict=True):
                 t = pq.read_table(root / "cuts" / f"stage_{sid:03d}.parquet")
                 coefs = np.array(t.column("coefficients").to_pylist(), dtype=np.float64)
                 stages.append(
@@ -144,6 +169,8 @@ class Policy:
                         sid,
                         t.column("intercept").to_numpy().astype(np.float64),
                         coefs.reshape(len(t), d),
+                        t.column("opening").to_numpy().astype(np.int64) if multi else None,
+                        int(n_open),
                     )
                 )
         except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
@@ -156,7 +183,12 @@ class Policy:
                     detail=str(exc),
                 )
             ) from exc
-        return cls(tuple(meta["stage_ids"]), tuple(meta["state_names"]), tuple(stages))
+        return cls(
+            tuple(meta["stage_ids"]),
+            tuple(meta["state_names"]),
+            tuple(stages),
+            "multi" if multi else "single",
+        )
 
 
 def load_history(directory: str | Path) -> pa.Table | None:

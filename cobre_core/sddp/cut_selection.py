@@ -47,17 +47,20 @@ class CutActivity:
     born: list[int] = field(default_factory=list)  # iteration the cut was added
     count: list[int] = field(default_factory=list)  # times found binding
     last: list[int] = field(default_factory=list)  # last iteration found binding (born if never)
+    target: list[int] = field(default_factory=list)  # multi-cut opening it bounds (0 single)
 
-    def append(self, iteration: int, m: int) -> None:
+    def append(self, iteration: int, m: int, targets: NDArray[np.int64] | None = None) -> None:
         self.born.extend([iteration] * m)
         self.count.extend([0] * m)
         self.last.extend([iteration] * m)
+        self.target.extend([0] * m if targets is None else [int(x) for x in targets])
 
     def keep_only(self, mask: BoolArray) -> None:
         idx = np.flatnonzero(mask)
         self.born = [self.born[i] for i in idx]
         self.count = [self.count[i] for i in idx]
         self.last = [self.last[i] for i in idx]
+        self.target = [self.target[i] for i in idx]
 
 
 def cut_values(alpha: FloatArray, pi: FloatArray, states: FloatArray) -> FloatArray:
@@ -65,11 +68,30 @@ def cut_values(alpha: FloatArray, pi: FloatArray, states: FloatArray) -> FloatAr
     return states @ pi.T + alpha[None, :]
 
 
-def binding(alpha: FloatArray, pi: FloatArray, states: FloatArray, tol: float) -> BoolArray:
-    """``(states, cuts)``: cut within ``tol`` (relative to max(1, |max|)) of the maximum."""
+def binding(
+    alpha: FloatArray,
+    pi: FloatArray,
+    states: FloatArray,
+    tol: float,
+    targets: list[int] | None = None,
+) -> BoolArray:
+    """``(states, cuts)``: cut within ``tol`` (relative to max(1, |max|)) of the maximum.
+
+    With multi-cut ``targets`` (the opening each cut bounds), the maximum is taken among the cuts
+    of the same opening.
+    """
     v = cut_values(alpha, pi, states)
-    top = v.max(axis=1, keepdims=True)
-    return v >= top - tol * np.maximum(1.0, np.abs(top))
+    if targets is None or len(set(targets)) <= 1:
+        top = v.max(axis=1, keepdims=True)
+        return v >= top - tol * np.maximum(1.0, np.abs(top))
+    group = np.asarray(targets)
+    out = np.zeros(v.shape, dtype=bool)
+    for g in np.unique(group):
+        cols = group == g
+        sub = v[:, cols]
+        top = sub.max(axis=1, keepdims=True)
+        out[:, cols] = sub >= top - tol * np.maximum(1.0, np.abs(top))
+    return out
 
 
 class CutSelector(Protocol):
@@ -140,7 +162,7 @@ class Domination:
     ) -> BoolArray:
         if visited.shape[0] == 0:
             return np.ones(alpha.size, dtype=bool)
-        return binding(alpha, pi, visited, self.epsilon).any(axis=0)
+        return binding(alpha, pi, visited, self.epsilon, activity.target).any(axis=0)
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,10 @@ def run_lanes(work: Callable[[int], None], num_lanes: int, pool: ThreadPoolExecu
 class Problem:
     """Stage LPs, the opening tree and per-lane solvers for a case."""
 
-    def __init__(self, case: Case, lanes: int = 4) -> None:
+    def __init__(self, case: Case, lanes: int = 4, multi_cut: bool = False) -> None:
+        """``multi_cut`` gives every stage but the last one future-cost column per opening of the
+        next stage (``training.cut_formulation = "multi"``): theta = mean of theta_o, and each
+        opening's cut bounds its own theta_o instead of being averaged into one cut."""
         self.case = case
         self.num_stages = case.num_stages
         self.stage_lps: list[StageLp] = [build_stage_lp(case, t) for t in range(case.num_stages)]
@@ -122,8 +125,17 @@ class Problem:
         self.solvers: list[list[HighsSolver]] = [
             [HighsSolver(slp.lp) for slp in self.stage_lps] for _ in range(self.num_lanes)
         ]
+        self.multi_cut = bool(multi_cut)
+        # the column(s) each stage's cuts bound: theta, or theta_o per next-stage opening
+        self.cut_columns: list[NDArray[np.int32]] = [
+            np.array([slp.layout.theta], dtype=np.int32) for slp in self.stage_lps
+        ]
+        if self.multi_cut:
+            for t in range(self.num_stages - 1):
+                self.cut_columns[t] = self._add_opening_thetas(t, self.tree.count(t + 1))
         self.cuts: list[CutPool] = [
-            CutPool(self.state_dim, first_row=slp.lp.num_rows) for slp in self.stage_lps
+            CutPool(self.state_dim, first_row=self.solvers[0][t].num_rows)
+            for t in range(self.num_stages)
         ]
         # column and row indices the lean solves read, as Python ints (fast list indexing)
         self._forward_cols: list[list[int]] = [
@@ -132,11 +144,32 @@ class Problem:
         self._fix_rows: list[list[int]] = [slp.fix_rows.tolist() for slp in self.stage_lps]
         self.initial_state = np.concatenate([case.initial_storage, case.initial_lags.ravel()])
 
+    def _add_opening_thetas(self, t: int, n: int) -> NDArray[np.int32]:
+        """Add theta_o (o < n) to stage ``t`` on every lane and the row theta = mean(theta_o)."""
+        theta = self.stage_lps[t].layout.theta
+        cols = np.empty(0, dtype=np.int32)
+        for lane in self.solvers:
+            solver = lane[t]
+            first = solver.add_columns(np.zeros(n), np.zeros(n), np.full(n, np.inf))
+            cols = np.arange(first, first + n, dtype=np.int32)
+            index = np.concatenate([[theta], cols]).astype(np.int32)
+            value = np.concatenate([[1.0], np.full(n, -1.0 / n)])
+            solver.add_rows(np.zeros(1), np.zeros(1), np.zeros(1, dtype=np.int32), index, value)
+        return cols
+
     # -- cuts ----------------------------------------------------------------------------------
-    def add_cuts(self, t: int, alphas: FloatArray, pis: FloatArray, iteration: int = 0) -> None:
+    def add_cuts(
+        self,
+        t: int,
+        alphas: FloatArray,
+        pis: FloatArray,
+        iteration: int = 0,
+        openings: NDArray[np.int64] | None = None,
+    ) -> None:
         """Append cuts to stage ``t`` on every lane, as one batch of rows.
 
         ``iteration`` stamps the cuts' birth for cut selection (0 for cuts loaded from a policy).
+        With multi-cut, ``openings`` says which next-stage opening's theta each cut bounds.
         """
         m = alphas.size
         if m == 0:
@@ -145,12 +178,12 @@ class Problem:
         for a, p in zip(alphas, pis, strict=True):
             pool.alpha.append(float(a))
             pool.pi.append(np.array(p, dtype=np.float64))
-        pool.activity.append(iteration, m)
-        slp = self.stage_lps[t]
+        targets = np.zeros(m, dtype=np.int64) if openings is None else np.asarray(openings)
+        pool.activity.append(iteration, m, targets)
         d = self.state_dim
         index = np.empty((m, d + 1), dtype=np.int32)
-        index[:, 0] = slp.layout.theta
-        index[:, 1:] = slp.layout.out_state_cols
+        index[:, 0] = self.cut_columns[t][targets]
+        index[:, 1:] = self.stage_lps[t].layout.out_state_cols
         value = np.empty((m, d + 1))
         value[:, 0] = 1.0
         value[:, 1:] = -pis
@@ -291,7 +324,7 @@ class Problem:
             immediate_cost=(obj - slp.discount * theta) * COST_SCALE,
             out_state=x[slp.layout.out_state_cols],
             duals=y[slp.fix_rows] if want_duals else None,
-            primal=x if want_solution else None,
+            primal=x[: slp.lp.num_cols] if want_solution else None,  # the stage's own columns
             row_duals=y if want_solution else None,
         )
 

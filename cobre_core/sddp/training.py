@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from cobre_core.errors import CobreError, ErrorKind, record
 from cobre_core.sddp.cut_selection import CutSelection, binding
 from cobre_core.sddp.problem import Problem, run_lanes
 from cobre_core.sddp.risk import Expectation, RiskMeasure
@@ -91,6 +92,16 @@ class Trainer:
             self.risks: list[RiskMeasure] = [risk or Expectation()] * problem.num_stages
         else:
             self.risks = list(risk)
+        if problem.multi_cut and any(not isinstance(r, Expectation) for r in self.risks):
+            raise CobreError(
+                record(
+                    ErrorKind.INCOMPATIBLE_SETTINGS,
+                    "the multi-cut formulation supports the expectation only, not CVaR",
+                    "Use training.cut_formulation 'single' with CVaR stages, or set every "
+                    "stage's risk_measure to 'expectation'.",
+                    field="training.cut_formulation",
+                )
+            )
         self.sampler: ScenarioSampler = sampler or InSample(problem, problem.case.seed)
         self.selection = selection
         self.visited: list[list[FloatArray]] = [[] for _ in range(problem.num_stages)]
@@ -156,6 +167,14 @@ class Trainer:
                         )
 
             self._run_lanes(work, pool)
+            if p.multi_cut:
+                # one cut per trial state and opening, each bounding its opening's theta
+                pis_all = duals.reshape(f * n_open, p.state_dim)
+                alphas_all = obj.ravel() - np.einsum("kod,kd->ko", duals, states[:, t]).ravel()
+                targets = np.tile(np.arange(n_open), f)
+                p.add_cuts(t - 1, alphas_all, pis_all, iteration, targets)
+                added += f * n_open
+                continue
             alphas = np.empty(f)
             pis = np.empty((f, p.state_dim))
             risk = self.risks[t]
@@ -221,7 +240,7 @@ class Trainer:
             if not len(pool):
                 continue
             alpha, pi = pool.arrays()
-            hit = binding(alpha, pi, x, sel.activity_tolerance).any(axis=0)
+            hit = binding(alpha, pi, x, sel.activity_tolerance, pool.activity.target).any(axis=0)
             act = pool.activity
             for i in np.flatnonzero(hit):
                 act.count[i] += 1

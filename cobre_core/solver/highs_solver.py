@@ -119,6 +119,25 @@ class HighsSolver:
         )
         self.num_rows += n
 
+    def add_columns(
+        self, cost: NDArray[np.float64], lower: NDArray[np.float64], upper: NDArray[np.float64]
+    ) -> int:
+        """Append columns with no matrix entries yet; returns the index of the first."""
+        n = int(np.asarray(cost).size)
+        first = self.num_cols
+        self._h.addCols(
+            n,
+            _floats(cost),
+            _floats(lower),
+            _floats(upper),
+            0,
+            np.zeros(n, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.float64),
+        )
+        self.num_cols += n
+        return first
+
     def delete_rows(self, rows: ArrayLike) -> None:
         """Delete the given rows; later rows move up to close the gaps, in order.
 
