@@ -42,6 +42,7 @@ _CASE_FILE_MODELS: tuple[tuple[str, str], ...] = (
     ("cobre_core.model.load_factors", "LoadFactorsFile"),
     ("cobre_core.model.generic_constraints", "GenericConstraintsFile"),
     ("cobre_core.model.exchange_factors", "ExchangeFactorsFile"),
+    ("cobre_core.stochastic.correlation", "CorrelationFile"),
 )
 """(module, class) of every case-file model; each class defines ``RELATIVE_PATH``."""
 
