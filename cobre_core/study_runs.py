@@ -196,6 +196,7 @@ def train(
     threads: int | None = None,
     output_dir: str | Path | None = None,
     cancel: threading.Event | None = None,
+    parallel: str = "threads",
 ) -> TrainingResult:
     """Train an SDDP policy; write outputs under ``output_dir`` when given.
 
@@ -204,6 +205,8 @@ def train(
     outputs hold every completed iteration. The config's ``policy`` section applies: warm start,
     resume, checkpoints under ``<output_dir>/policy`` and boundary cuts
     (:mod:`cobre_core.policy_lifecycle`); the written policy directory can always be resumed.
+    ``parallel="processes"`` runs the ``threads`` workers as processes (real parallel solves,
+    same results; about a second to start each), ``"threads"`` in this process.
     """
     started = now_iso()
     case = resolve_case(case, config_overrides)
@@ -220,6 +223,7 @@ def train(
         risk=case_risk_measures(case),
         sampler=sampler_for(problem, "training"),
         selection=selection_from_config(training.cut_selection),
+        parallel=parallel,
     )
     resumed = initialise_policy(case, problem)
     if output_dir is not None and case.config.exports.stochastic:
@@ -245,13 +249,13 @@ def train(
         iterations=len(outcome.history),
         termination_reason=outcome.termination_reason,
         total_cuts=sum(len(c) for c in problem.cuts),
-        lp_solves=problem.lp_solves(),
+        lp_solves=trainer.lp_solves,
         wall_time_ms=round((time.perf_counter() - t0) * 1000),
         convergence_history=convergence_table(outcome.history),
         policy=policy_from_problem(problem),
         output_directory=Path(output_dir) if output_dir is not None else None,
         extra={
-            "solve_seconds": problem.solve_seconds(),
+            "solve_seconds": trainer.solve_seconds,
             "case": case,
             "cuts_removed": sum(pool.removed for pool in problem.cuts),
             "peak_active": max(

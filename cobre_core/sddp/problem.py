@@ -192,6 +192,13 @@ class Problem:
         for lane in self.solvers:
             lane[t].add_rows(alphas, upper, starts, index.ravel(), value.ravel())
 
+    def detach_solvers(self) -> None:
+        """Drop this process's HiGHS instances (their lanes now live in worker processes).
+
+        The cut pools stay; :meth:`add_cuts` and :meth:`remove_cuts` then only keep the pools.
+        """
+        self.solvers = []
+
     def add_boundary_cuts(self, alphas: FloatArray, pis: FloatArray) -> None:
         """Bound the last stage's future cost by cuts from another study (``policy.boundary``).
 

@@ -32,6 +32,7 @@ from cobre_core.results.simulation_tables import (
     simulation_entities,
     stage_columns,
 )
+from cobre_core.sddp.lanes import cumulative_discounts
 from cobre_core.sddp.problem import Problem, run_lanes
 from cobre_core.sddp.sampling import InSample, ScenarioSampler
 
@@ -76,12 +77,6 @@ class SimulationRun:
         """Sample standard deviation (Bessel-corrected) of the totals; 0 for fewer than two."""
         n = self.scenario_costs.size
         return float(self.scenario_costs.std(ddof=1)) if n > 1 else 0.0
-
-
-def cumulative_discounts(problem: Problem) -> FloatArray:
-    """D_t per stage position: D_0 = 1, D_t = D_{t-1} * d_{t-1} (§3.3)."""
-    d = np.array([slp.discount for slp in problem.stage_lps], dtype=np.float64)
-    return np.concatenate([[1.0], np.cumprod(d)[:-1]])
 
 
 def simulate_scenario(

@@ -18,7 +18,6 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +25,8 @@ from numpy.typing import NDArray
 
 from cobre_core.errors import CobreError, ErrorKind, record
 from cobre_core.sddp.cut_selection import CutSelection, binding
-from cobre_core.sddp.problem import Problem, run_lanes
+from cobre_core.sddp.lanes import LaneRunner, ThreadLanes
+from cobre_core.sddp.problem import Problem
 from cobre_core.sddp.risk import Expectation, RiskMeasure
 from cobre_core.sddp.sampling import InSample, ScenarioSampler
 from cobre_core.sddp.stopping import Progress, StoppingRule, check
@@ -80,9 +80,14 @@ class Trainer:
         risk: RiskMeasure | Sequence[RiskMeasure] | None = None,
         sampler: ScenarioSampler | None = None,
         selection: CutSelection | None = None,
+        parallel: str = "threads",
     ) -> None:
         """``risk`` is one measure for every stage or one per stage (stage ``t``'s measure
-        aggregates its openings into the cut of stage ``t - 1``; stage 0's gives the bound)."""
+        aggregates its openings into the cut of stage ``t - 1``; stage 0's gives the bound).
+
+        ``parallel`` is how ``threads`` workers run the lanes: ``"threads"`` of this process or
+        ``"processes"`` (:class:`~cobre_core.sddp.lane_processes.ProcessLanes`; workers then use
+        the case's configured training sampler). Results are identical either way."""
         self.p = problem
         self.forward_passes = max(1, int(forward_passes))
         self.rules = list(rules)
@@ -104,75 +109,38 @@ class Trainer:
             )
         self.sampler: ScenarioSampler = sampler or InSample(problem, problem.case.seed)
         self.selection = selection
+        self.parallel = parallel if self.threads > 1 else "threads"
+        self.lp_solves = 0
+        self.solve_seconds = 0.0
         self.visited: list[list[FloatArray]] = [[] for _ in range(problem.num_stages)]
-        self.discounts = np.array([slp.discount for slp in problem.stage_lps])
-        self.cumulative = np.concatenate([[1.0], np.cumprod(self.discounts)[:-1]])
 
-    # -- parallel helper -------------------------------------------------------------------------
-    def _run_lanes(self, work: Callable[[int], None], pool: ThreadPoolExecutor | None) -> None:
-        run_lanes(work, self.p.num_lanes, pool)
+    def _lane_runner(self) -> LaneRunner:
+        if self.parallel == "processes":
+            from cobre_core.sddp.lane_processes import ProcessLanes
+
+            return ProcessLanes(self.p, self.threads)
+        return ThreadLanes(self.p, self.sampler, self.threads)
 
     # -- the three steps -------------------------------------------------------------------------
-    def forward_pass(
-        self, iteration: int, pool: ThreadPoolExecutor | None
-    ) -> tuple[FloatArray, FloatArray]:
+    def forward_pass(self, iteration: int, lanes: LaneRunner) -> tuple[FloatArray, FloatArray]:
         """Sample trajectories; returns trial states ``(F, T, d)`` (incoming) and costs ``(F,)``."""
-        p, n_t, f = self.p, self.p.num_stages, self.forward_passes
-        states = np.empty((f, n_t, p.state_dim))
-        costs = np.zeros(f)
-
-        def work(lane: int) -> None:
-            for sc in range(lane, f, p.num_lanes):
-                path = self.sampler.path((iteration, sc))
-                x = p.initial_state
-                total = 0.0
-                for t in range(n_t):
-                    states[sc, t] = x
-                    eta = path.noise(t, x)
-                    cost, x = p.solve_forward(
-                        lane, t, x, eta, context={"iteration": iteration, "scenario": sc}
-                    )
-                    total += self.cumulative[t] * cost
-                costs[sc] = total
-
-        self._run_lanes(work, pool)
+        states, costs = lanes.run("forward", iteration, self.forward_passes)
         return states, costs
 
-    def backward_pass(
-        self, iteration: int, states: FloatArray, pool: ThreadPoolExecutor | None
-    ) -> int:
+    def backward_pass(self, iteration: int, states: FloatArray, lanes: LaneRunner) -> int:
         """Add one cut per trial state to every stage but the last; returns cuts added."""
         p = self.p
         f = states.shape[0]
         added = 0
         for t in range(p.num_stages - 1, 0, -1):
-            n_open = p.tree.count(t)
-            obj = np.empty((f, n_open))
-            duals = np.empty((f, n_open, p.state_dim))
-
-            def work(
-                lane: int,
-                t: int = t,
-                n_open: int = n_open,
-                obj: FloatArray = obj,
-                duals: FloatArray = duals,
-            ) -> None:
-                mine = range(lane, n_open, p.num_lanes)
-                for k in range(f):
-                    x = states[k, t]
-                    etas = p.realize_openings(t, x, slice(lane, None, p.num_lanes))
-                    for o, eta in zip(mine, etas, strict=True):
-                        obj[k, o], duals[k, o] = p.solve_backward(
-                            lane, t, x, eta, context={"iteration": iteration, "opening": o}
-                        )
-
-            self._run_lanes(work, pool)
+            obj, duals = lanes.run("backward", t, iteration, states[:, t])
+            n_open = obj.shape[1]
             if p.multi_cut:
                 # one cut per trial state and opening, each bounding its opening's theta
                 pis_all = duals.reshape(f * n_open, p.state_dim)
                 alphas_all = obj.ravel() - np.einsum("kod,kd->ko", duals, states[:, t]).ravel()
                 targets = np.tile(np.arange(n_open), f)
-                p.add_cuts(t - 1, alphas_all, pis_all, iteration, targets)
+                lanes.add_cuts(t - 1, alphas_all, pis_all, iteration, targets)
                 added += f * n_open
                 continue
             alphas = np.empty(f)
@@ -184,43 +152,22 @@ class Trainer:
                 pi = w @ duals[k]
                 alphas[k] = float(w @ obj[k]) - float(pi @ x)
                 pis[k] = pi
-            p.add_cuts(t - 1, alphas, pis, iteration)
+            lanes.add_cuts(t - 1, alphas, pis, iteration, None)
             added += f
         return added
 
-    def lower_bound(self, pool: ThreadPoolExecutor | None) -> float:
+    def lower_bound(self, lanes: LaneRunner) -> float:
         """Risk-aggregated stage-0 value over its openings at the initial state, in $."""
-        p = self.p
-        n_open = p.tree.count(0)
-        obj = np.empty(n_open)
-
-        def work(lane: int) -> None:
-            mine = range(lane, n_open, p.num_lanes)
-            etas = p.realize_openings(0, p.initial_state, slice(lane, None, p.num_lanes))
-            for o, eta in zip(mine, etas, strict=True):
-                obj[o] = p.solve_value(lane, 0, p.initial_state, eta)
-
-        self._run_lanes(work, pool)
+        (obj,) = lanes.run("bound")
         return float(self.risks[0].weights(obj) @ obj) * COST_SCALE
 
-    def stage_costs(self, replications: int, pool: ThreadPoolExecutor | None) -> FloatArray:
+    def stage_costs(self, replications: int, lanes: LaneRunner) -> FloatArray:
         """Mean discounted cost per stage ($) of the current policy over simulation paths.
 
         Path ``r`` is the sampler's simulation path ``(r,)``, so repeated calls use the same
         noise and differ only through the policy (used by the simulation stopping rule).
         """
-        p, n_t = self.p, self.p.num_stages
-        costs = np.zeros((replications, n_t))
-
-        def work(lane: int) -> None:
-            for r in range(lane, replications, p.num_lanes):
-                path = self.sampler.path((r,))
-                x = p.initial_state
-                for t in range(n_t):
-                    cost, x = p.solve_forward(lane, t, x, path.noise(t, x), {"replication": r})
-                    costs[r, t] = self.cumulative[t] * cost
-
-        self._run_lanes(work, pool)
+        (costs,) = lanes.run("stage_costs", replications)
         return costs.mean(axis=0)
 
     def record_activity(self, iteration: int, states: FloatArray) -> None:
@@ -246,7 +193,7 @@ class Trainer:
                 act.count[i] += 1
                 act.last[i] = iteration
 
-    def select_cuts(self, iteration: int) -> int:
+    def select_cuts(self, iteration: int, lanes: LaneRunner) -> int:
         """Run the cut selection when due; returns the number of cuts removed."""
         sel = self.selection
         if sel is None or not sel.due(iteration):
@@ -259,7 +206,7 @@ class Trainer:
             alpha, pi = pool.arrays()
             visited = np.concatenate(self.visited[t]) if self.visited[t] else np.empty((0, 0))
             keep = sel.keep(alpha, pi, pool.activity, iteration, visited)
-            removed += self.p.remove_cuts(t, keep)
+            removed += lanes.remove_cuts(t, keep)
         return removed
 
     # -- the loop --------------------------------------------------------------------------------
@@ -279,7 +226,7 @@ class Trainer:
         """
         out = TrainingOutcome(history=list(resume_from))
         start = time.perf_counter()
-        pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        lanes = self._lane_runner()
         try:
             iteration = out.history[-1].iteration if out.history else 0
             if out.history:
@@ -294,12 +241,12 @@ class Trainer:
                     break
                 iteration += 1
                 t0 = time.perf_counter()
-                states, costs = self.forward_pass(iteration, pool)
+                states, costs = self.forward_pass(iteration, lanes)
                 self.record_activity(iteration, states)
                 t1 = time.perf_counter()
-                added = self.backward_pass(iteration, states, pool)
-                lb = self.lower_bound(pool)
-                removed = self.select_cuts(iteration)
+                added = self.backward_pass(iteration, states, lanes)
+                lb = self.lower_bound(lanes)
+                removed = self.select_cuts(iteration, lanes)
                 t2 = time.perf_counter()
                 ub = float(costs.mean())
                 std = float(costs.std(ddof=1)) if costs.size > 1 else 0.0
@@ -317,7 +264,7 @@ class Trainer:
                     time_backward_ms=round((t2 - t1) * 1000),
                     time_total_ms=round((t2 - t0) * 1000),
                     forward_passes=self.forward_passes,
-                    lp_solves=self.p.lp_solves(),
+                    lp_solves=lanes.stats()[0],
                 )
                 out.history.append(rec)
                 if on_iteration is not None:
@@ -326,15 +273,17 @@ class Trainer:
                     iteration,
                     time.perf_counter() - start,
                     [r.lower_bound for r in out.history],
-                    simulate=lambda n: self.stage_costs(n, pool),
+                    simulate=lambda n: self.stage_costs(n, lanes),
                 )
                 reason = check(self.rules, self.stopping_mode, progress)
                 if reason is not None:
                     out.termination_reason = reason
                     break
         finally:
-            if pool is not None:
-                pool.shutdown(wait=True)
+            try:
+                self.lp_solves, self.solve_seconds = lanes.stats()
+            finally:
+                lanes.close()
             out.wall_seconds = time.perf_counter() - start
         return out
 

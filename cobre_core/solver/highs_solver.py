@@ -1,8 +1,8 @@
 """A thin, thread-owned wrapper over one ``highspy.Highs`` instance.
 
-Options follow upstream's choices: dual simplex, presolve off, no scaling strategy override beyond
-HiGHS defaults, tolerances 1e-7, no parallelism inside HiGHS (parallelism is ours, across
-instances). A solve patches bounds in place and re-solves from the previous basis (warm start).
+Options follow upstream's choices (dual simplex, presolve off, HiGHS's default scaling, tolerances
+1e-7, no parallelism inside HiGHS; parallelism is ours, across instances) except for Devex dual
+pricing, which is faster for these warm-started re-solves. A solve patches bounds in place and re-solves from the previous basis (warm start).
 One instance must only be used by one thread at a time.
 
 Per-solve Python cost matters (thousands of small LPs per iteration, and ``run()`` releases the
@@ -34,6 +34,10 @@ _OPTIONS: dict[str, object] = {
     "presolve": "off",
     "solver": "simplex",
     "simplex_strategy": 1,
+    # Devex pricing instead of HiGHS's default choice (steepest edge for these LPs): on 4ree it
+    # cuts single-thread training from 140 s to 99 s at the same converged bound; each warm
+    # re-solve here takes few pivots, where steepest edge's setup cost dominates.
+    "simplex_dual_edge_weight_strategy": 1,
     "primal_feasibility_tolerance": 1e-7,
     "dual_feasibility_tolerance": 1e-7,
     "parallel": "off",

@@ -1,0 +1,267 @@
+"""Lanes in worker processes: real parallel HiGHS solves, with the same results as threads.
+
+HiGHS solves run in threads of one Python process scale poorly here (two threads gave 1.1-1.3x
+on 2 cores), while two processes run side by side at close to 2x. :class:`ProcessLanes` starts
+``workers`` fresh interpreters (``python -m cobre_core.sddp.lane_processes``, talking over two
+pipes: safe from threaded hosts such as the MCP server, and scripts need no ``__main__`` guard);
+each builds its own :class:`Problem` of the case with the same lanes and the same loaded cuts and
+runs the lanes ``lane % workers == w`` (:mod:`cobre_core.sddp.lanes` kernels). The main process
+keeps the cut pools, aggregates cuts and broadcasts them, so every lane's LP holds the same rows in
+the same order as with threads and the results are bit-for-bit those of :class:`ThreadLanes`.
+
+Not for short runs: starting a worker costs about a second (imports and LP building). Workers use
+the case's configured training sampler (:func:`sampler_for`), so a custom sampler object given to
+the trainer needs thread lanes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cobre_core.errors import CobreError, ErrorKind, ErrorRecord, SolverError, record
+from cobre_core.sddp.lanes import allocate, cumulative_discounts, owned, run_kernel
+from cobre_core.sddp.problem import Problem
+
+FloatArray = NDArray[np.float64]
+
+_SNAPSHOT = tuple[list[tuple[FloatArray, FloatArray, NDArray[np.int64]]], bool]
+
+
+def snapshot_cuts(problem: Problem) -> _SNAPSHOT:
+    """The cuts a fresh problem needs to match ``problem`` row for row, and whether the last
+    stage's are boundary cuts (theta opened)."""
+    cuts = []
+    for pool in problem.cuts:
+        alpha, pi = pool.arrays()
+        cuts.append((alpha, pi, np.array(pool.activity.target, dtype=np.int64)))
+    last = problem.cuts[-1]
+    return cuts, len(last) > 0
+
+
+def _replay_cuts(problem: Problem, snapshot: _SNAPSHOT) -> None:
+    cuts, boundary = snapshot
+    for t, (alpha, pi, targets) in enumerate(cuts):
+        if not alpha.size:
+            continue
+        if t == problem.num_stages - 1 and boundary:
+            problem.add_boundary_cuts(alpha, pi)
+        else:
+            problem.add_cuts(t, alpha, pi, 0, targets if problem.multi_cut else None)
+
+
+def _worker(conn: _Duplex) -> None:
+    """Worker main loop: build the problem from the first message, then serve until ``stop``."""
+    try:
+        from cobre_core.stochastic.sampling_schemes import sampler_for
+
+        case, lanes, multi_cut, snap = conn.recv()
+        problem = Problem(case, lanes=lanes, multi_cut=multi_cut)
+        _replay_cuts(problem, snap)
+        sampler = sampler_for(problem, "training")
+        cumulative = cumulative_discounts(problem)
+        conn.send(("ready", None))
+    except BaseException as exc:  # report, then exit
+        conn.send(("error", _error_payload(exc)))
+        return
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        op = msg[0]
+        try:
+            if op == "stop":
+                return
+            if op == "run":
+                _, kind, mine, args = msg
+                out = allocate(problem, kind, args)
+                for lane in mine:
+                    run_kernel(problem, sampler, cumulative, kind, lane, args, out)
+                conn.send(("ok", out))
+            elif op == "add_cuts":
+                _, t, alphas, pis, iteration, openings = msg
+                problem.add_cuts(t, alphas, pis, iteration, openings)
+            elif op == "remove_cuts":
+                _, t, keep = msg
+                problem.remove_cuts(t, keep)
+            elif op == "stats":
+                conn.send(("ok", (problem.lp_solves(), problem.solve_seconds())))
+        except BaseException as exc:
+            conn.send(("error", _error_payload(exc)))
+
+
+def _error_payload(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, CobreError):
+        return {"records": [r.to_dict() for r in exc.records]}
+    return {"text": "".join(traceback.format_exception(exc))[-4000:]}
+
+
+def _raise(payload: dict[str, Any]) -> None:
+    if "records" in payload:
+        raise CobreError.from_records([ErrorRecord.model_validate(r) for r in payload["records"]])
+    raise SolverError(
+        record(
+            ErrorKind.SOLVER_FAILURE,
+            "a solver worker process failed",
+            "Retry with parallel='threads'; report the detail if it persists.",
+            detail=payload.get("text", ""),
+        )
+    )
+
+
+def _worker_died() -> SolverError:
+    return SolverError(
+        record(
+            ErrorKind.SOLVER_FAILURE,
+            "a solver worker process exited unexpectedly",
+            "Retry with parallel='threads'; the machine may be short of memory.",
+        )
+    )
+
+
+class _Duplex:
+    """A send end and a receive end (two OS pipes) used as one connection."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self._r = Connection(read_fd, readable=True, writable=False)
+        self._w = Connection(write_fd, readable=False, writable=True)
+
+    def send(self, obj: Any) -> None:
+        self._w.send(obj)
+
+    def recv(self) -> Any:
+        return self._r.recv()
+
+    def close(self) -> None:
+        self._r.close()
+        self._w.close()
+
+
+def _spawn() -> tuple[subprocess.Popen[bytes], _Duplex]:
+    """Start one worker interpreter; returns it and the parent's end of its pipes."""
+    to_child_r, to_child_w = os.pipe()
+    to_parent_r, to_parent_w = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", __name__, str(to_child_r), str(to_parent_w)],
+        pass_fds=(to_child_r, to_parent_w),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,  # never the host's stdout (an MCP stdio channel)
+    )
+    os.close(to_child_r)
+    os.close(to_parent_w)
+    return proc, _Duplex(to_parent_r, to_child_w)
+
+
+class ProcessLanes:
+    """Lanes of ``problem`` run by ``workers`` spawned processes (see the module docstring)."""
+
+    def __init__(self, problem: Problem, workers: int) -> None:
+        self.p = problem
+        self.lanes = problem.num_lanes
+        n = max(1, min(int(workers), self.lanes))
+        self.owned: list[list[int]] = [list(range(w, self.lanes, n)) for w in range(n)]
+        snap = snapshot_cuts(problem)
+        self._final_stats: tuple[int, float] = (0, 0.0)
+        self.conns: list[_Duplex] = []
+        self.procs: list[subprocess.Popen[bytes]] = []
+        try:
+            for _ in range(n):
+                proc, conn = _spawn()
+                self.procs.append(proc)
+                self.conns.append(conn)
+                self._send(conn, (problem.case, self.lanes, problem.multi_cut, snap))
+            for conn in self.conns:
+                self._reply(conn)
+            problem.detach_solvers()  # the lanes live in the workers now
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def _send(conn: _Duplex, msg: tuple[Any, ...]) -> None:
+        try:
+            conn.send(msg)
+        except OSError as exc:
+            raise _worker_died() from exc
+
+    def _reply(self, conn: _Duplex) -> Any:
+        try:
+            status, payload = conn.recv()
+        except (EOFError, OSError) as exc:
+            raise _worker_died() from exc
+        if status == "error":
+            _raise(payload)
+        return payload
+
+    def run(self, kind: str, *args: Any) -> tuple[FloatArray, ...]:
+        for conn, mine in zip(self.conns, self.owned, strict=True):
+            self._send(conn, ("run", kind, mine, args))
+        out = allocate(self.p, kind, args)
+        for conn, mine in zip(self.conns, self.owned, strict=True):
+            part = self._reply(conn)
+            for lane in mine:
+                picks = owned(kind, lane, self.lanes, out)
+                for dst, src, idx in zip(out, part, picks, strict=True):
+                    dst[idx] = src[idx]
+        return out
+
+    def add_cuts(
+        self,
+        t: int,
+        alphas: FloatArray,
+        pis: FloatArray,
+        iteration: int,
+        openings: NDArray[np.int64] | None,
+    ) -> None:
+        self.p.add_cuts(t, alphas, pis, iteration, openings)
+        for conn in self.conns:
+            self._send(conn, ("add_cuts", t, alphas, pis, iteration, openings))
+
+    def remove_cuts(self, t: int, keep: NDArray[np.bool_]) -> int:
+        removed = self.p.remove_cuts(t, keep)
+        if removed:
+            for conn in self.conns:
+                self._send(conn, ("remove_cuts", t, keep))
+        return removed
+
+    def stats(self) -> tuple[int, float]:
+        """LP solves and seconds inside HiGHS summed over the workers (kept after close)."""
+        if not self.conns:
+            return self._final_stats
+        solves, seconds = 0, 0.0
+        for conn in self.conns:
+            self._send(conn, ("stats",))
+        for conn in self.conns:
+            n, sec = self._reply(conn)
+            solves, seconds = solves + n, seconds + sec
+        return solves, seconds
+
+    def close(self) -> None:
+        if self.conns:
+            with contextlib.suppress(CobreError, OSError, ValueError):
+                self._final_stats = self.stats()
+        for conn in self.conns:
+            with contextlib.suppress(OSError, ValueError):
+                conn.send(("stop",))
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for conn in self.conns:
+            conn.close()
+        self.conns, self.procs = [], []
+
+
+if __name__ == "__main__":
+    _worker(_Duplex(int(sys.argv[1]), int(sys.argv[2])))

@@ -1,0 +1,71 @@
+"""Process lanes give the thread lanes' results bit for bit, and fail with a structured error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cobre_core.errors import SolverError
+from cobre_core.examples import build_example
+from cobre_core.examples.writer import write_case_files
+from cobre_core.loader import load_case
+from cobre_core.sddp.lane_processes import ProcessLanes
+from cobre_core.sddp.problem import Problem
+from cobre_core.study_runs import train
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("mr")
+    write_case_files(build_example("multi_region"), dest)
+    return dest
+
+
+def history(res: object) -> list[float]:
+    return res.convergence_history.column("lower_bound").to_pylist()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "training",
+    [
+        {},
+        {"cut_selection": {"enabled": True, "method": "lml1", "memory_window": 2}},
+        {"cut_formulation": "multi"},
+    ],
+    ids=["single-cut", "with-cut-selection", "multi-cut"],
+)
+def test_processes_match_threads_exactly(region: Path, training: dict) -> None:
+    cfg = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": 6}], **training}}
+    threads = train(region, cfg, threads=2, parallel="threads")
+    procs = train(region, cfg, threads=2, parallel="processes")
+    assert history(procs) == history(threads)
+    assert procs.lp_solves == threads.lp_solves
+    assert procs.total_cuts == threads.total_cuts
+    for a, b in zip(procs.policy.stages, threads.policy.stages, strict=True):
+        assert np.array_equal(a.intercepts, b.intercepts)
+        assert np.array_equal(a.coefficients, b.coefficients)
+
+
+def test_workers_start_from_the_loaded_cuts(region: Path, tmp_path: Path) -> None:
+    cfg = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": 3}]}}
+    train(region, cfg, output_dir=tmp_path / "a")
+    warm = {**cfg, "policy": {"mode": "warm_start", "path": str(tmp_path / "a" / "policy")}}
+    threads = train(region, warm, threads=2, parallel="threads")
+    procs = train(region, warm, threads=2, parallel="processes")
+    assert history(procs) == history(threads)
+
+
+def test_a_dead_worker_is_a_solver_failure(region: Path) -> None:
+    problem = Problem(load_case(region), lanes=4)
+    lanes = ProcessLanes(problem, 2)
+    try:
+        lanes.procs[1].kill()
+        lanes.procs[1].wait()
+        with pytest.raises(SolverError) as err:
+            lanes.run("bound")
+        assert err.value.kind == "SolverFailure"
+        assert "Retry" in (err.value.suggestion or "")
+    finally:
+        lanes.close()
