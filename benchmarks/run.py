@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.full_run import default_full_case, full_markdown, full_run, machine_parallelism
 from benchmarks.mcp_latency import default_case, mcp_latency
 from benchmarks.scaling import run_scaling, scaling_markdown
 from cobre_core.examples import write_example
@@ -79,8 +80,10 @@ def _bench_case(name: str, path: Path, out: Path, iterations: int = ITERATIONS) 
     return row
 
 
-SECTIONS: tuple[str, ...] = ("cases", "mcp", "scaling")
-"""Report sections: bundled and shared cases, MCP latency over stdio, generated-case scaling."""
+SECTIONS: tuple[str, ...] = ("cases", "full", "mcp", "scaling")
+"""Report sections: bundled and shared cases, the full 4ree run with its own config (1 thread,
+2 threads, 2 processes, and the machine's 2-worker ceiling), MCP latency over stdio,
+generated-case scaling. ``--quick`` skips ``full`` (it is the long one)."""
 
 
 def _sections(spec: str | None) -> list[str]:
@@ -161,6 +164,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     ]
     if "cases" in report:
         lines += heading("cases", "Cases") + _cases_markdown(report)
+    if "full_run" in report:
+        lines += heading("full", "Full run, own config") + full_markdown(report)
     if "mcp_latency_stdio" in report:
         lines += heading("mcp", "MCP latency") + _mcp_markdown(report["mcp_latency_stdio"])
     if "scaling" in report:
@@ -199,6 +204,9 @@ def main(argv: list[str] | None = None) -> None:
                 print(json.dumps(rows[-1]), flush=True)
             report["iterations_per_run"] = iterations
             report["cases"] = rows
+        if "full" in chosen and not args.quick:
+            report["machine_parallelism"] = machine_parallelism()
+            report["full_run"] = full_run(default_full_case(tmp))
         if "mcp" in chosen:
             latency = mcp_latency(default_case(tmp))
             print(json.dumps(latency), flush=True)
@@ -207,6 +215,8 @@ def main(argv: list[str] | None = None) -> None:
         report["scaling"] = run_scaling(quick=args.quick)
     finished = time.strftime("%Y-%m-%d %H:%M")
     for name in chosen:
+        if name == "full" and args.quick:
+            continue
         sections[name] = {"quick": args.quick and name != "mcp", "finished": finished}
     report["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
     if "cases" in chosen or "mcp" in chosen:  # scaling points measure their own processes

@@ -147,13 +147,15 @@ class Study:
         output_dir: str | Path | None = None,
         config_overrides: Mapping[str, Any] | None = None,
         cancel: threading.Event | None = None,
+        parallel: str = "threads",
     ) -> TrainingResult:
         """Train a policy on the case; returns the TrainingResult and records the run.
 
         ``progress`` is ``True`` (a bar, see :mod:`cobre_core.notebook.progress`), a callable
         called once per iteration with its convergence record, or None. ``output_dir``
         defaults to the study's. ``config_overrides`` apply to this run only. A cancelled run
-        returns normally with ``termination_reason == "cancelled"``.
+        returns normally with ``termination_reason == "cancelled"``. ``parallel="processes"``
+        runs the ``threads`` workers as processes (same results; worth it for long runs).
         """
         overrides = dict(config_overrides or {})
         case = resolve_case(self._case, overrides)
@@ -167,6 +169,7 @@ class Study:
                 threads=n_threads,
                 output_dir=out,
                 cancel=cancel,
+                parallel=parallel,
             )
         finally:
             if reporter is not None:

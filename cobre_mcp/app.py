@@ -54,6 +54,9 @@ class ServerSettings:
     """Jobs that run at once; further ones queue. One uses both cores through solver threads."""
     default_threads: int = 1
     """Solver threads for train/simulate when the call does not say."""
+    parallel: str = "threads"
+    """How train runs its workers: "threads", or "processes" (worker interpreters: real
+    parallel HiGHS solves, same results, about a second to start)."""
     plain_errors: bool = field(default_factory=lambda: env_flag(ENV_PLAIN_ERRORS))
     """Error records only as text, not structuredContent (for clients that reject them)."""
 

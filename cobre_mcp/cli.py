@@ -59,6 +59,13 @@ def _server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-jobs", type=int, default=1, help="jobs running at once (default 1)")
     p.add_argument("--threads", type=int, default=1, help="default solver threads per job")
     p.add_argument(
+        "--parallel",
+        choices=("threads", "processes"),
+        default="threads",
+        help="run a training's workers as threads or as processes (same results; processes "
+        "solve truly in parallel, and take about a second to start)",
+    )
+    p.add_argument(
         "--plain-errors",
         action="store_true",
         default=None,
@@ -76,6 +83,7 @@ def settings_from(args: argparse.Namespace) -> ServerSettings:
         state_dir=args.state_dir or default_state_dir(),
         max_jobs=max(1, args.max_jobs),
         default_threads=max(1, args.threads),
+        parallel=args.parallel,
         plain_errors=base.plain_errors if args.plain_errors is None else args.plain_errors,
     )
 

@@ -46,7 +46,13 @@ def iteration_limit(case: Case) -> int | None:
     return min(limits) if limits else None
 
 
-def train_runner(case: Case, overrides: dict[str, Any], output_dir: Path, threads: int) -> Runner:
+def train_runner(
+    case: Case,
+    overrides: dict[str, Any],
+    output_dir: Path,
+    threads: int,
+    parallel: str = "threads",
+) -> Runner:
     """Training into ``output_dir`` (``training/`` and ``policy/``)."""
 
     def run(ctx: JobContext) -> JobOutcome:
@@ -72,6 +78,7 @@ def train_runner(case: Case, overrides: dict[str, Any], output_dir: Path, thread
             threads=threads,
             output_dir=output_dir,
             cancel=ctx.cancel,
+            parallel=parallel,
         )
         tail = res.convergence_history.slice(max(0, res.iterations - LAST_ITERATIONS))
         result = TrainResult(

@@ -91,7 +91,8 @@ def register(app: App) -> None:
             "overrides": overrides,
             "threads": nthreads,
         }
-        job = app.jobs.submit("train", params, train_runner(case, overrides, out, nthreads))
+        runner = train_runner(case, overrides, out, nthreads, app.settings.parallel)
+        job = app.jobs.submit("train", params, runner)
         return await await_job(app.jobs, job, wait_seconds, ctx)
 
     @mcp.tool(

@@ -185,3 +185,19 @@ async def test_client_cancelling_the_call_cancels_the_job(
         # Wait off the event loop: the in-memory server shares it and must see the cancel.
         assert await anyio.to_thread.run_sync(reree_app.jobs.wait, job, 60)
         assert job.status == "cancelled" and 0 < job.result["iterations"] < 500
+
+
+async def test_process_workers_give_the_thread_result(
+    make_app: Callable[..., App], sandbox: Path
+) -> None:
+    """A server started with --parallel processes trains to the same bound as with threads."""
+    results = {}
+    for parallel in ("threads", "processes"):
+        app = make_app(default_threads=2, parallel=parallel)
+        async with Client(InMemoryTransport(app.server), mode="legacy") as c:
+            args = {"case_dir": "case", "iterations": 4, "output_dir": f"par-{parallel}"}
+            job = (await c.call_tool("train", args)).structured_content
+            assert job["status"] == "completed", job["summary"]
+            results[parallel] = job["train"]
+    assert results["processes"]["final_lower_bound"] == results["threads"]["final_lower_bound"]
+    assert results["processes"]["lp_solves"] == results["threads"]["lp_solves"]

@@ -1,0 +1,123 @@
+"""Full training run of a case with its own config, and the machine's parallel capacity.
+
+Usage::
+
+    python -m benchmarks.full_run [4ree|multi_region|PATH]
+
+``full_run`` trains the case as configured (4ree: 256 iterations, 4 forward passes) with 1 thread,
+2 threads and 2 worker processes, and reports wall time, the share inside HiGHS, LP solves and
+whether the lower bounds are identical. ``machine_parallelism`` times a pure-Python CPU loop in one
+process, then in two processes at once: the ratio is the most any 2-worker speedup can reach on
+this machine (a shared or throttled core shows up here, not as our overhead).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from cobre_core.examples import write_example
+from cobre_core.study_runs import train
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "cobre-cases"
+_LOOP = (
+    "import time\nt = time.perf_counter()\nx = 0\n"
+    "for i in range(6_000_000):\n    x += i\nprint(time.perf_counter() - t)"
+)
+
+
+def machine_parallelism() -> dict[str, float]:
+    """Throughput of two CPU-bound processes at once relative to one alone (2.0 is ideal)."""
+
+    def loop_seconds(n: int) -> list[float]:
+        procs = [
+            subprocess.Popen([sys.executable, "-c", _LOOP], stdout=subprocess.PIPE, text=True)
+            for _ in range(n)
+        ]
+        return [float(p.communicate()[0]) for p in procs]
+
+    alone = min(loop_seconds(1)[0] for _ in range(2))
+    pair = max(loop_seconds(2))
+    return {
+        "one_process_s": round(alone, 3),
+        "two_processes_s": round(pair, 3),
+        "two_worker_ceiling": round(2 * alone / pair, 2),
+    }
+
+
+def full_run(case: Path) -> dict[str, Any]:
+    """Train ``case`` with its own config: 1 thread, 2 threads, 2 processes."""
+    runs = []
+    for parallel, workers in (("threads", 1), ("threads", 2), ("processes", 2)):
+        t0 = time.perf_counter()
+        res = train(case, threads=workers, parallel=parallel)
+        wall = time.perf_counter() - t0
+        runs.append(
+            {
+                "parallel": parallel,
+                "workers": workers,
+                "iterations": res.iterations,
+                "wall_s": round(wall, 1),
+                "lp_solves": res.lp_solves,
+                "highs_s": round(res.extra["solve_seconds"], 1),
+                "share_in_highs": round(res.extra["solve_seconds"] / wall, 3),
+                "lower_bound": res.final_lower_bound,
+            }
+        )
+        print(json.dumps(runs[-1]), flush=True)
+    one = runs[0]["wall_s"]
+    return {
+        "case": case.name,
+        "runs": runs,
+        "speedup_2_threads": round(one / runs[1]["wall_s"], 2),
+        "speedup_2_processes": round(one / runs[2]["wall_s"], 2),
+        "same_lower_bound": len({r["lower_bound"] for r in runs}) == 1,
+    }
+
+
+def full_markdown(report: dict[str, Any]) -> list[str]:
+    """Markdown lines for the full-run section."""
+    full, cap = report["full_run"], report.get("machine_parallelism", {})
+    lines = [
+        f"{full['case']} with its own config ({full['runs'][0]['iterations']} iterations). "
+        f"Identical lower bound across runs: {full['same_lower_bound']}.",
+        "",
+        "| run | wall s | in HiGHS | LP solves | speedup |",
+        "|---|---|---|---|---|",
+    ]
+    for r in full["runs"]:
+        speed = round(full["runs"][0]["wall_s"] / r["wall_s"], 2)
+        lines.append(
+            f"| {r['workers']} {r['parallel']} | {r['wall_s']} | {r['share_in_highs']:.0%} | "
+            f"{r['lp_solves']} | {speed}x |"
+        )
+    if cap:
+        lines += [
+            "",
+            f"Machine: two CPU-bound processes run at {cap['two_worker_ceiling']}x the throughput "
+            f"of one ({cap['one_process_s']} s alone, {cap['two_processes_s']} s side by side), "
+            "the ceiling of any 2-worker speedup here.",
+        ]
+    return lines
+
+
+def default_full_case(tmp: Path) -> Path:
+    """4ree from ../shared when present, else our multi_region example."""
+    if (SHARED / "4ree").is_dir():
+        return SHARED / "4ree"
+    return write_example("multi_region", tmp / "multi_region")
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as tmpdir:
+        arg = sys.argv[1] if len(sys.argv) > 1 else None
+        path = Path(arg) if arg and Path(arg).is_dir() else default_full_case(Path(tmpdir))
+        if arg and (SHARED / arg).is_dir():
+            path = SHARED / arg
+        print(json.dumps(machine_parallelism()))
+        print(json.dumps(full_run(path), indent=2))
