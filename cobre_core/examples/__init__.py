@@ -53,7 +53,15 @@ def write_example(name: str, dest: str | Path, *, overwrite: bool = False) -> Pa
     removed first, so no stale file of another example survives. Other content (for instance an
     ``output`` directory) is left alone.
     """
-    files = build_example(name)
+    return write_case_dir(build_example(name), dest, overwrite=overwrite)
+
+
+def write_case_dir(files: CaseFiles, dest: str | Path, *, overwrite: bool = False) -> Path:
+    """Write an in-memory case to ``dest`` with :func:`write_example`'s rules; returns the path.
+
+    A non-empty ``dest`` is refused (``FileExistsError``) unless ``overwrite``, which first
+    removes the previous case's input files only.
+    """
     target = Path(dest).expanduser().resolve()
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{target} exists and is not a directory")

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cobre_core.examples import _remove_case_inputs
+from cobre_core.examples import write_case_dir
 from cobre_core.examples.common import (
     ar_residual_ratio,
     bus,
@@ -60,7 +60,6 @@ from cobre_core.examples.writer import (
     inflow_seasonal_stats_table,
     load_seasonal_stats_table,
     schema_url,
-    write_case_files,
 )
 
 START_YEAR = 2025
@@ -354,16 +353,7 @@ def write_generated_case(
     ``FileExistsError`` unless ``overwrite`` is true, as for :func:`write_example`.
     """
     files = build_generated(hydros, stages, openings, **options)
-    target = Path(dest).expanduser().resolve()
-    if target.exists() and not target.is_dir():
-        raise NotADirectoryError(f"{target} exists and is not a directory")
-    if target.is_dir() and any(target.iterdir()):
-        if not overwrite:
-            raise FileExistsError(f"{target} is not empty; pass overwrite=True to replace it")
-        _remove_case_inputs(target)
-    target.mkdir(parents=True, exist_ok=True)
-    write_case_files(files, target)
-    return target
+    return write_case_dir(files, dest, overwrite=overwrite)
 
 
 def main(argv: list[str] | None = None) -> int:

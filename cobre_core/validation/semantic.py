@@ -7,7 +7,9 @@ a seed; an ``external`` scheme without its scenario file; an ``historical`` infl
 ``inflow_history``; an inflow history without ``season_definitions``; a cyclic policy graph without
 a positive discount rate; thermals with ``gnl_config`` (not implemented); simulation enabled with 0
 scenarios. Warnings: an ``estimation`` section with no history to estimate from, a config
-``penalty_cost`` (ignored by the LP), training and simulation both disabled.
+``penalty_cost`` (ignored by the LP), training and simulation both disabled, settings asking for
+what is not built (inner policy or upper bound, angular pruning, stored bases, a non-SAA
+``sampling_method``).
 
 ``PhysicalConstraint``: cyclic hydro cascade (error); negative standard deviations, AR
 ``residual_std_ratio`` outside (0, 1] or differing between lags of one (hydro, stage) (errors);
@@ -91,6 +93,7 @@ RESOURCE_COSTS = ("spillage_cost", "diversion_cost")
 def run(ctx: ValidationContext) -> None:
     """Run layer 5."""
     _settings(ctx)
+    _stage_sampling(ctx)
     _correlation(ctx)
     _cascade(ctx)
     _entities_physics(ctx)
@@ -239,6 +242,14 @@ def _settings(ctx: ValidationContext) -> None:
                 settings=["modeling.inflow_non_negativity.penalty_cost"],
                 warning=True,
             )
+        for path, value, what in _unhonoured_settings(config):
+            _incompatible(
+                ctx,
+                f"{CONFIG}: {path} = {value!r} is parsed but not acted on ({what})",
+                "Remove it, or expect the run to behave as if it were absent.",
+                settings=[path],
+                warning=True,
+            )
         if (
             dig(config, "training", "enabled") is False
             and dig(config, "simulation", "enabled") is False
@@ -294,6 +305,39 @@ def _settings(ctx: ValidationContext) -> None:
 
 
 # ── physics ───────────────────────────────────────────────────────────────────────────────────
+
+
+_UNHONOURED: tuple[tuple[tuple[str, ...], object, str], ...] = (
+    (("simulation", "policy_type"), "inner", "no inner-approximation policy"),
+    (("upper_bound_evaluation", "enabled"), True, "no inner-approximation upper bound"),
+    (("training", "cut_selection", "angular_pruning", "enabled"), True, "no angular pruning"),
+    (("policy", "checkpointing", "store_basis"), True, "checkpoints hold no LP basis"),
+)
+"""Config values whose feature is not built: (path, value that asks for it, what is missing)."""
+
+
+def _unhonoured_settings(config: Any) -> list[tuple[str, object, str]]:
+    """The config settings that ask for something this engine does not do."""
+    return [
+        (".".join(path), value, what)
+        for path, value, what in _UNHONOURED
+        if dig(config, *path) == value
+    ]
+
+
+def _stage_sampling(ctx: ValidationContext) -> None:
+    """Warn about stages whose ``sampling_method`` is not SAA (trees are always SAA here)."""
+    for i, stage in enumerate(dig(ctx.doc(STAGES), "stages") or []):
+        method = dig(stage, "sampling_method")
+        if method not in (None, "saa"):
+            _incompatible(
+                ctx,
+                f"{STAGES}: stages[{i}].sampling_method {method!r} is not implemented; the "
+                "opening tree uses plain sampling (saa)",
+                "Remove sampling_method or set it to 'saa'.",
+                settings=[f"stages[{i}].sampling_method"],
+                warning=True,
+            )
 
 
 def _physical(

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from extensive_form import solve_extensive_form
-from test_convergence_extensive_form import derive_example, load_files
 
 from cobre_core.model.config import CutSelectionConfig
 from cobre_core.sddp.cut_selection import (
@@ -91,11 +90,8 @@ def test_selection_from_config_maps_upstream_fields() -> None:
 
 
 @pytest.fixture(scope="module")
-def toy_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    files = derive_example("toy", stages=4, openings=3, method="none", inflow_std_scale=1.5)
-    dest = tmp_path_factory.mktemp("toy-cs")
-    load_files(files, dest)
-    return dest
+def toy_files(toy_4x3_dir: Path) -> Path:
+    return toy_4x3_dir
 
 
 def test_removed_rows_leave_the_lp_of_the_kept_cuts(toy_files: Path) -> None:

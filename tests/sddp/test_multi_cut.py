@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from extensive_form import solve_extensive_form
-from test_convergence_extensive_form import derive_example, load_files
 
 from cobre_core.errors import CobreError
 from cobre_core.loader import load_case
@@ -25,11 +24,8 @@ from cobre_core.study_runs import simulate, train
 
 
 @pytest.fixture(scope="module")
-def toy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    files = derive_example("toy", stages=4, openings=3, method="none", inflow_std_scale=1.5)
-    dest = tmp_path_factory.mktemp("toy-multi")
-    load_files(files, dest)
-    return dest
+def toy_dir(toy_4x3_dir: Path) -> Path:
+    return toy_4x3_dir
 
 
 def test_multi_cut_converges_to_the_extensive_form(toy_dir: Path) -> None:

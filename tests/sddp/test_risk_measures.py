@@ -14,6 +14,7 @@ import pytest
 from extensive_form import solve_extensive_form, solve_risk_averse_extensive_form
 from test_convergence_extensive_form import derive_example, load_files
 
+from cobre_core.loader import load_case
 from cobre_core.sddp.problem import Problem
 from cobre_core.sddp.risk import CVaR, Expectation, case_risk_measures
 from cobre_core.sddp.stopping import IterationLimit
@@ -72,10 +73,8 @@ def test_pure_cvar_at_the_smallest_tail_is_the_worst_case() -> None:
 
 
 @pytest.fixture(scope="module")
-def toy_case(tmp_path_factory: pytest.TempPathFactory) -> Case:
-    """Our toy example cut to 4 stages x 3 openings (120 tree nodes), inflow method none."""
-    files = derive_example("toy", stages=4, openings=3, method="none", inflow_std_scale=1.5)
-    return load_files(files, tmp_path_factory.mktemp("toy-cvar"))
+def toy_case(toy_4x3_dir: Path) -> Case:
+    return load_case(toy_4x3_dir)
 
 
 def train_lower_bound(case: Case, risk: list, iterations: int = 60) -> float:

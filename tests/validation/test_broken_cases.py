@@ -505,3 +505,18 @@ def test_negative_penalty(case_dir: Path) -> None:
     edit_json(case_dir, PENALTIES, lambda d: d["hydro"].update(spillage_cost=-1.0))
     error = the_error(validate(case_dir), "PenaltyConsistency", PENALTIES)
     assert error.context["penalty_field"] == "hydro.spillage_cost"
+
+
+def test_settings_that_are_not_built_are_warnings(case_dir: Path) -> None:
+    def config(d: dict) -> None:
+        d.setdefault("simulation", {})["policy_type"] = "inner"
+        d.setdefault("policy", {}).setdefault("checkpointing", {})["store_basis"] = True
+
+    edit_json(case_dir, "config.json", config)
+    edit_json(case_dir, "stages.json", lambda d: d["stages"][1].update(sampling_method="lhs"))
+    result = validate(case_dir)
+    assert result.valid
+    texts = [w.message for w in result.warnings if w.kind == "IncompatibleSettings"]
+    assert any("simulation.policy_type" in t for t in texts)
+    assert any("policy.checkpointing.store_basis" in t for t in texts)
+    assert any("stages[1].sampling_method 'lhs'" in t for t in texts)
