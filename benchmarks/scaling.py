@@ -85,7 +85,18 @@ POINT_TIMEOUT_S = 1800
 
 
 def _rss_mb() -> float:
-    """Return this process's peak resident set size so far, in MB."""
+    """Return this process's peak resident set size so far, in MB.
+
+    On Linux this reads ``VmHWM`` (the peak of the current address space): ``ru_maxrss`` would
+    carry the parent's peak across fork and exec, so every point would report the sweep's.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
