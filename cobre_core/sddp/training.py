@@ -87,7 +87,8 @@ class Trainer:
 
         ``parallel`` is how ``threads`` workers run the lanes: ``"threads"`` of this process or
         ``"processes"`` (:class:`~cobre_core.sddp.lane_processes.ProcessLanes`; workers then use
-        the case's configured training sampler). Results are identical either way."""
+        the case's configured training sampler). Results are identical either way. One process
+        worker still helps a server: the solves then never compete with its event loop."""
         self.p = problem
         self.forward_passes = max(1, int(forward_passes))
         self.rules = list(rules)
@@ -109,7 +110,7 @@ class Trainer:
             )
         self.sampler: ScenarioSampler = sampler or InSample(problem, problem.case.seed)
         self.selection = selection
-        self.parallel = parallel if self.threads > 1 else "threads"
+        self.parallel = parallel
         self.lp_solves = 0
         self.solve_seconds = 0.0
         self.visited: list[list[FloatArray]] = [[] for _ in range(problem.num_stages)]
