@@ -35,7 +35,7 @@ import pydantic
 from cobre_core.errors import CaseValidationError, ErrorKind, ValidationError, record
 from cobre_core.io.catalog import is_ignored
 from cobre_core.io.schema_errors import find_unknown_keys, map_validation_error
-from cobre_core.model.config import ConfigFile
+from cobre_core.model.config import ConfigFile, deep_merge
 from cobre_core.results.atomic import write_json_atomic
 
 if TYPE_CHECKING:
@@ -115,18 +115,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return copy.deepcopy(value)
-
-
-def _merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """``overrides`` deep-merged into a copy of ``base``: dicts key by key, the rest replaced."""
-    out = dict(base)
-    for key, value in overrides.items():
-        current = out.get(key)
-        if isinstance(value, Mapping) and isinstance(current, dict):
-            out[key] = _merge(current, value)
-        else:
-            out[key] = _plain(value)
-    return out
 
 
 def _check(document: dict[str, Any]) -> ConfigFile:
@@ -286,7 +274,7 @@ class Config:
         ``train(config_overrides=...)``; ``cfg.model.run_overrides(iterations=...)`` builds
         overrides for the usual run knobs.
         """
-        document = _merge(self._doc, overrides)
+        document = deep_merge(self._doc, _plain(overrides))
         self._commit(document, touched=[tuple(p) for p in _leaf_paths(overrides)])
         return self
 

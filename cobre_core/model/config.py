@@ -456,7 +456,7 @@ class ConfigFile(CaseFileModel):
         as a whole). Raises ``pydantic.ValidationError`` when the merged config is invalid.
         """
         base = self.model_dump(mode="json", by_alias=True)
-        return type(self).model_validate(_deep_merge(base, overrides))
+        return type(self).model_validate(deep_merge(base, overrides))
 
     def run_overrides(
         self,
@@ -494,13 +494,13 @@ class ConfigFile(CaseFileModel):
         return {"training": training} if training else {}
 
 
-def _deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Merge ``overrides`` into a copy of ``base``: dicts recursively, anything else replaced."""
     merged = dict(base)
     for key, value in overrides.items():
         current = merged.get(key)
         if isinstance(value, dict) and isinstance(current, dict):
-            merged[key] = _deep_merge(current, value)
+            merged[key] = deep_merge(current, value)
         else:
             merged[key] = value
     return merged
