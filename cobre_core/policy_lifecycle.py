@@ -120,6 +120,17 @@ def add_boundary_cuts(problem: Problem, policy: Policy, source_stage: int, where
                 path=str(where),
             )
         )
+    if policy.cut_formulation != "single":
+        raise CobreError(
+            record(
+                ErrorKind.INCOMPATIBLE_RUNS,
+                f"boundary policy at {where.name} is multi-cut; its cuts bound one opening's "
+                "future cost each, not the expected one",
+                "Train the source study with training.cut_formulation 'single'.",
+                field="policy.boundary.path",
+                path=str(where),
+            )
+        )
     cuts = policy.stages[source_stage]
     problem.add_boundary_cuts(cuts.intercepts / COST_SCALE, cuts.coefficients / COST_SCALE)
     return len(cuts)

@@ -174,3 +174,16 @@ def test_convergence_parquet_in_policy_matches_training_output(tmp_path: Path) -
     a = pq.read_table(tmp_path / "out" / "policy" / "convergence.parquet")
     b = pq.read_table(tmp_path / "out" / "training" / "convergence.parquet")
     assert a.equals(b)
+
+
+def test_a_multi_cut_policy_cannot_be_a_boundary(tmp_path: Path) -> None:
+    case = case_dir(tmp_path / "case", "toy")
+    multi = {
+        "stopping_rules": [{"type": "iteration_limit", "limit": 2}],
+        "cut_formulation": "multi",
+    }
+    train(case, {"training": multi}, output_dir=tmp_path / "multi")
+    boundary = {"boundary": {"path": str(tmp_path / "multi" / "policy"), "source_stage": 2}}
+    with pytest.raises(CobreError) as err:
+        train(case, limit(2, policy=boundary))
+    assert err.value.kind == "IncompatibleRuns"

@@ -53,6 +53,12 @@ class InspectPolicyOutput(ToolOutput):
     state_dimension: int
     state_names: list[str] = Field(description="State variables (first 100).")
     cuts_per_stage: list[int]
+    cut_formulation: str = Field(
+        "single", description="'single', or 'multi' (one future cost per next-stage opening)."
+    )
+    boundary_cuts: int = Field(
+        0, description="Cuts on the last stage: boundary cuts from another study (policy.boundary)."
+    )
     stage: int | None = Field(None, description="The inspected stage id, when one was asked.")
     stage_cuts: int | None = None
     intercepts: list[float] = Field(default_factory=list, description="First 100 intercepts ($).")

@@ -270,15 +270,20 @@ def register(app: App) -> None:
         outputs = RunOutputs(run_dir(output_dir))
         policy = await anyio.to_thread.run_sync(outputs.policy)
         counts = [len(s) for s in policy.stages]
+        extras = [f"{policy.cut_formulation}-cut"] if policy.cut_formulation != "single" else []
+        if counts and counts[-1]:
+            extras.append(f"{counts[-1]} boundary cuts")
         out = InspectPolicyOutput(
             summary=f"{policy.total_cuts} cuts over {len(counts)} stages, state dimension "
-            f"{policy.state_dimension}",
+            f"{policy.state_dimension}" + "".join(f", {e}" for e in extras),
             stages=len(counts),
             stage_ids=list(policy.stage_ids),
             total_cuts=policy.total_cuts,
             state_dimension=policy.state_dimension,
             state_names=list(policy.state_names[:MAX_LISTED]),
             cuts_per_stage=counts,
+            cut_formulation=policy.cut_formulation,
+            boundary_cuts=counts[-1] if counts else 0,
         )
         if stage < 0:
             return out

@@ -170,3 +170,26 @@ async def test_resources_and_prompts(make_app: Callable[..., App]) -> None:
         assert prompts == {"setup-study", "diagnose-convergence", "compare-runs", "explain-results"}
         msg = await c.get_prompt("diagnose-convergence", {"output_dir": "case/output"})
         assert "query-convergence" in msg.messages[0].content.text
+
+
+async def test_inspect_policy_reports_multi_cut_and_boundary_cuts(
+    client: Client, sandbox: Path
+) -> None:
+    from cobre_core.study_runs import train
+
+    limit = {"stopping_rules": [{"type": "iteration_limit", "limit": 3}]}
+    train(
+        sandbox / "case",
+        {"training": {**limit, "cut_formulation": "multi"}},
+        output_dir=sandbox / "multi",
+    )
+    res = await client.call_tool("inspect-policy", {"output_dir": "multi"})
+    got = res.structured_content
+    assert got["cut_formulation"] == "multi" and "multi-cut" in got["summary"]
+    assert got["boundary_cuts"] == 0
+    train(sandbox / "case", {"training": limit}, output_dir=sandbox / "single")
+    boundary = {"boundary": {"path": str(sandbox / "single" / "policy"), "source_stage": 2}}
+    train(sandbox / "case", {"training": limit, "policy": boundary}, output_dir=sandbox / "bounded")
+    got = (await client.call_tool("inspect-policy", {"output_dir": "bounded"})).structured_content
+    assert got["cut_formulation"] == "single"
+    assert got["boundary_cuts"] == got["cuts_per_stage"][-1] > 0
