@@ -9,6 +9,7 @@ The library surface for scripts and notebooks (see docs/api.md)::
     study.train(progress=True); study.simulate(num_scenarios=100)
     study.results().costs()                      # pandas / Arrow / polars
     study.policy.future_cost(0, state)           # cuts as numpy arrays
+    cc.run("case")                               # upstream's one-call lifecycle, summary dict
 
 Everything except the exceptions and the thread default is imported on first use, so
 ``import cobre_core`` stays light. This package knows nothing about MCP; ``cobre_mcp`` is a thin
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from cobre_core.results.policy import Policy
     from cobre_core.results.results import Results
     from cobre_core.study import Run, Study
-    from cobre_core.study_runs import SimulationResult, TrainingResult, simulate, train
+    from cobre_core.study_runs import SimulationResult, TrainingResult, run, simulate, train
     from cobre_core.validation import ValidationResult, validate
     from cobre_core.validator import Validator
 
@@ -73,6 +74,7 @@ __all__ = [
     "get_default_threads",
     "load_case",
     "raise_for",
+    "run",
     "set_default_threads",
     "simulate",
     "train",
@@ -91,6 +93,7 @@ _LAZY: dict[str, str] = {
     "Study": "cobre_core.study",
     "SimulationResult": "cobre_core.study_runs",
     "TrainingResult": "cobre_core.study_runs",
+    "run": "cobre_core.study_runs",
     "simulate": "cobre_core.study_runs",
     "train": "cobre_core.study_runs",
     "ValidationResult": "cobre_core.validation",

@@ -377,11 +377,74 @@ def simulate(
     )
 
 
+def run(
+    case_dir: str | Path,
+    output_dir: str | Path | None = None,
+    threads: int | None = None,
+    skip_simulation: bool | None = None,
+    parallel: str = "threads",
+) -> dict[str, Any]:
+    """The whole lifecycle in one call, as upstream's ``cobre.run.run``: load, train, simulate
+    (when ``simulation.enabled`` and not ``skip_simulation``), write every output.
+
+    ``output_dir`` defaults to ``<case_dir>/output``. Returns upstream's summary dict:
+    ``converged``, ``iterations``, ``lower_bound``, ``upper_bound``, ``gap_percent``,
+    ``total_time_ms``, ``output_dir``, ``simulation`` (``{n_scenarios, completed}`` or None),
+    ``stochastic`` (``{output_dir}`` when exported, else None), ``hydro_models`` (None: not
+    reported here) and ``provenance`` (``cobre_version``, ``started_at``, ``finished_at``,
+    ``hostname``, ``config_hash``). Errors raise :class:`~cobre_core.errors.CobreError`
+    subclasses. Use :func:`train` / :func:`simulate` to control the steps separately.
+    """
+    import platform
+
+    from cobre_core import __version__
+    from cobre_core.loader import load_case
+    from cobre_core.system.overview import config_digest
+
+    started = now_iso()
+    t0 = time.perf_counter()
+    root = Path(case_dir)
+    case = load_case(root)
+    out = Path(output_dir) if output_dir is not None else root / "output"
+    trained = train(case, threads=threads, output_dir=out, parallel=parallel)
+    sim = None
+    if case.config.simulation.enabled and not skip_simulation:
+        sim = simulate(case, trained, threads=threads, output_dir=out)
+    converged = trained.termination_reason not in ("iteration_limit", "time_limit", "cancelled")
+    finite = np.isfinite(trained.final_upper_bound)
+    return {
+        "converged": converged,
+        "iterations": trained.iterations,
+        "lower_bound": trained.final_lower_bound,
+        "upper_bound": trained.final_upper_bound if finite else None,
+        "gap_percent": 100.0 * trained.final_gap if finite else None,
+        "total_time_ms": round((time.perf_counter() - t0) * 1000),
+        "output_dir": str(out.resolve()),
+        "simulation": (
+            {"n_scenarios": sim.scenarios, "completed": sim.completed} if sim is not None else None
+        ),
+        "stochastic": (
+            {"output_dir": str((out / "stochastic").resolve())}
+            if case.config.exports.stochastic
+            else None
+        ),
+        "hydro_models": None,
+        "provenance": {
+            "cobre_version": f"cobre-mcp {__version__}",
+            "started_at": started,
+            "finished_at": now_iso(),
+            "hostname": platform.node(),
+            "config_hash": config_digest(root),
+        },
+    }
+
+
 __all__ = [
     "SimulationResult",
     "TrainingResult",
     "load_policy_into",
     "policy_from_problem",
+    "run",
     "simulate",
     "train",
 ]
