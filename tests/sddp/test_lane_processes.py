@@ -69,3 +69,14 @@ def test_a_dead_worker_is_a_solver_failure(region: Path) -> None:
         assert "Retry" in (err.value.suggestion or "")
     finally:
         lanes.close()
+
+
+def test_workers_see_boundary_cuts(region: Path, tmp_path: Path) -> None:
+    cfg = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": 3}]}}
+    train(region, cfg, output_dir=tmp_path / "src")
+    source = {"boundary": {"path": str(tmp_path / "src" / "policy"), "source_stage": 5}}
+    bounded = {**cfg, "policy": source}
+    threads = train(region, bounded, threads=2, parallel="threads")
+    procs = train(region, bounded, threads=2, parallel="processes")
+    assert history(procs) == history(threads)
+    assert history(threads) != history(train(region, cfg, threads=2))  # the boundary mattered
