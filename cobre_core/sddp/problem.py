@@ -122,6 +122,8 @@ class Problem:
             ),
         )
         self.num_lanes = max(1, int(lanes))
+        retry = case.config.training.solver  # retry_max_attempts, retry_time_budget_seconds
+        self._retry = (max(1, retry.retry_max_attempts), float(retry.retry_time_budget_seconds))
         self.solvers: list[list[HighsSolver]] = [
             [HighsSolver(slp.lp) for slp in self.stage_lps] for _ in range(self.num_lanes)
         ]
@@ -262,7 +264,7 @@ class Problem:
         cols = slp.col_patch(eta)
         if cols is not None:
             solver.set_col_bounds(*cols)
-        status = solver.solve_with_retries()
+        status = solver.solve_with_retries(*self._retry)
         if status != LpStatus.OPTIMAL:
             ctx = dict(context or {})
             raise SolverError(

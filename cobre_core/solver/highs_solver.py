@@ -172,22 +172,36 @@ class HighsSolver:
         self._h.clearSolver()
         return self.solve()
 
-    def solve_with_retries(self) -> LpStatus:
+    def solve_with_retries(
+        self, max_attempts: int = 5, time_budget_seconds: float = 30.0
+    ) -> LpStatus:
         """Warm solve, then escalate as upstream does: cold start, presolve, interior point.
 
-        Options changed for a retry are restored afterwards, so later solves are unaffected.
+        At most ``max_attempts`` solves in all (``training.solver.retry_max_attempts``), and no
+        new retry once ``time_budget_seconds`` have gone on this LP
+        (``retry_time_budget_seconds``). Options changed for a retry are restored afterwards, so
+        later solves are unaffected.
         """
+        t0 = time.perf_counter()
         status = self.solve()
-        if status == LpStatus.OPTIMAL:
+        attempts = 1
+
+        def give_up() -> bool:
+            out_of_time = time.perf_counter() - t0 >= time_budget_seconds
+            return status == LpStatus.OPTIMAL or attempts >= max_attempts or out_of_time
+
+        if give_up():
             return status
         status = self.solve_cold()
+        attempts += 1
         for overrides in _RETRY_LADDER:
-            if status == LpStatus.OPTIMAL:
+            if give_up():
                 break
             for name, value in overrides.items():
                 self._h.setOptionValue(name, value)
             self._h.clearSolver()
             status = self.solve()
+            attempts += 1
             for name in overrides:
                 self._h.setOptionValue(name, _OPTIONS[name])
         return status

@@ -47,3 +47,18 @@ def test_infeasible_patch_reports_status() -> None:
     s.set_row_bounds([0], 3.0, INF)  # options restored: the next warm solve works
     assert s.solve() == LpStatus.OPTIMAL
     assert s.solves >= 2
+
+
+@pytest.mark.parametrize("attempts", [1, 2, 3, 5])
+def test_retries_stop_at_the_attempt_limit(attempts: int) -> None:
+    s = _lp()
+    s.set_row_bounds([0], 25.0, INF)  # infeasible: every rung of the ladder fails
+    assert s.solve_with_retries(max_attempts=attempts) == LpStatus.INFEASIBLE
+    assert s.solves == attempts
+
+
+def test_retries_stop_when_the_time_budget_is_spent() -> None:
+    s = _lp()
+    s.set_row_bounds([0], 25.0, INF)
+    assert s.solve_with_retries(max_attempts=5, time_budget_seconds=0.0) == LpStatus.INFEASIBLE
+    assert s.solves == 1
