@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from cobre_core.model.config import ScenarioSourceConfig
 from cobre_core.system.case import Case
 
 _CASE_SUFFIXES = (".json", ".parquet", ".csv")
@@ -57,7 +58,14 @@ def scenario_overview(case: Case) -> dict[str, Any]:
             for h, o in zip(case.hydros, orders, strict=True)
         ],
         "simulation_scenarios": case.config.simulation.num_scenarios,
+        "training_sampling": _schemes(case.config.training.resolved_scenario_source),
+        "simulation_sampling": _schemes(case.config.simulation_scenario_source),
     }
+
+
+def _schemes(source: ScenarioSourceConfig) -> str:
+    """``"inflow=..., load=..., ncs=..."``: the sampling scheme of each noise class."""
+    return f"inflow={source.inflow_scheme}, load={source.load_scheme}, ncs={source.ncs_scheme}"
 
 
 def case_overview(case: Case) -> dict[str, Any]:

@@ -78,6 +78,13 @@ class ListScenariosOutput(ToolOutput):
     max_par_order: int
     par_orders: list[ParOrder]
     simulation_scenarios: int
+    training_sampling: str = Field(
+        description="Forward-pass scheme per noise class: 'inflow=..., load=..., ncs=...' "
+        "(in_sample, out_of_sample, external or historical)."
+    )
+    simulation_sampling: str = Field(
+        description="Simulation scheme per noise class, same form (training's when unset)."
+    )
 
 
 class ConfigSchemaOutput(ToolOutput):

@@ -99,7 +99,8 @@ def register(app: App) -> None:
         description=(
             "Describe where a case's uncertainty comes from: scenario source, inflow method, "
             "seed, openings per stage, stochastic hydros, load buses and non-controllable "
-            "sources, and the PAR order of each hydro."
+            "sources, the PAR order of each hydro, and the sampling scheme of each noise class "
+            "in training and in simulation."
         ),
     )
     def list_scenarios_tool(case_id: CaseId = "", case_dir: CaseDir = "") -> ListScenariosOutput:
@@ -109,7 +110,7 @@ def register(app: App) -> None:
             summary=(
                 f"{ov['scenario_source']} scenarios, {ov['stochastic_hydros']} stochastic hydros, "
                 f"PAR order up to {ov['max_par_order']}, {ov['openings_per_stage'][0]} openings "
-                f"per stage, seed {ov['seed']}"
+                f"per stage, seed {ov['seed']}; training samples {ov['training_sampling']}"
             ),
             case_id=cid,
             **ov,

@@ -193,3 +193,17 @@ async def test_inspect_policy_reports_multi_cut_and_boundary_cuts(
     got = (await client.call_tool("inspect-policy", {"output_dir": "bounded"})).structured_content
     assert got["cut_formulation"] == "single"
     assert got["boundary_cuts"] == got["cuts_per_stage"][-1] > 0
+
+
+async def test_list_scenarios_names_the_sampling_schemes(client: Client, sandbox: Path) -> None:
+    import json
+
+    config = sandbox / "case" / "config.json"
+    cfg = json.loads(config.read_text())
+    cfg["training"]["scenario_source"] = {"seed": 7, "inflow": {"scheme": "out_of_sample"}}
+    cfg["simulation"]["scenario_source"] = {"seed": 7, "inflow": {"scheme": "in_sample"}}
+    config.write_text(json.dumps(cfg))
+    got = (await client.call_tool("list-scenarios", {"case_dir": "case"})).structured_content
+    assert got["training_sampling"] == "inflow=out_of_sample, load=in_sample, ncs=in_sample"
+    assert got["simulation_sampling"] == "inflow=in_sample, load=in_sample, ncs=in_sample"
+    assert "out_of_sample" in got["summary"]
