@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cobre_core.sddp.problem import Problem, run_lanes
-from cobre_core.sddp.sampling import ScenarioSampler
+from cobre_core.sddp.sampling import PathNoise, ScenarioSampler
 
 FloatArray = NDArray[np.float64]
 
@@ -63,6 +63,25 @@ def owned(kind: str, lane: int, lanes: int, outputs: Sequence[FloatArray]) -> tu
     return tuple(rows for _ in outputs)
 
 
+def _trajectory(
+    problem: Problem,
+    lane: int,
+    path: PathNoise,
+    cumulative: FloatArray,
+    context: dict[str, int],
+    costs: FloatArray,
+    states: FloatArray | None = None,
+) -> None:
+    """Walk one sample path down the stages on ``lane``: the discounted cost of each stage goes
+    to ``costs[t]`` and, when given, the incoming state of each stage to ``states[t]``."""
+    x = problem.initial_state
+    for t in range(problem.num_stages):
+        if states is not None:
+            states[t] = x
+        cost, x = problem.solve_forward(lane, t, x, path.noise(t, x), context)
+        costs[t] = cumulative[t] * cost
+
+
 def run_kernel(
     problem: Problem,
     sampler: ScenarioSampler,
@@ -78,17 +97,12 @@ def run_kernel(
     if kind == "forward":
         iteration, f = int(args[0]), int(args[1])
         states, costs = out
+        stage_costs = np.empty(n_t)
         for sc in range(lane, f, lanes):
             path = sampler.path((iteration, sc))
-            x = p.initial_state
-            total = 0.0
-            for t in range(n_t):
-                states[sc, t] = x
-                cost, x = p.solve_forward(
-                    lane, t, x, path.noise(t, x), {"iteration": iteration, "scenario": sc}
-                )
-                total += cumulative[t] * cost
-            costs[sc] = total
+            context = {"iteration": iteration, "scenario": sc}
+            _trajectory(p, lane, path, cumulative, context, stage_costs, states[sc])
+            costs[sc] = sum(stage_costs.tolist())  # left to right, like the running total
     elif kind == "backward":
         t, iteration, states_t = int(args[0]), int(args[1]), args[2]
         obj, duals = out
@@ -110,10 +124,7 @@ def run_kernel(
         (costs,) = out
         for r in range(lane, int(args[0]), lanes):
             path = sampler.path((r,))
-            x = p.initial_state
-            for t in range(n_t):
-                cost, x = p.solve_forward(lane, t, x, path.noise(t, x), {"replication": r})
-                costs[r, t] = cumulative[t] * cost
+            _trajectory(p, lane, path, cumulative, {"replication": r}, costs[r])
     else:
         raise ValueError(f"unknown lane work {kind!r}")
 
