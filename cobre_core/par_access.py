@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from cobre_core.system.case import Case
 
 FloatArray = NDArray[np.float64]
-_TRUNCATING = ("truncation", "truncation_with_penalty")
 
 
 def _read_only(a: NDArray[Any]) -> NDArray[Any]:
@@ -80,7 +79,7 @@ class InflowModel:
     @property
     def truncates(self) -> bool:
         """Whether the case clips negative inflows to zero (``truncation`` methods)."""
-        return self.case.inflow_method in _TRUNCATING
+        return self.case.truncates_inflows
 
     def coefficients(self, to: Output = "pandas") -> Any:
         """One row per (stage, hydro): ``stage_id, hydro_id, order, base_m3s, sigma_m3s`` and

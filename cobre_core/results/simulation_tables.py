@@ -426,7 +426,7 @@ def stage_columns(
         }
     n_lag = case.max_lag
     if n and n_lag:
-        lags = np.asarray(state[n:], dtype=np.float64).reshape(n_lag, n)
+        lags = case.lags_of(state)
         out["inflow_lags"] = {
             "stage_id": np.full(n * n_lag, stage_id, dtype=np.int32),
             "hydro_id": np.repeat(_ids(case.hydros), n_lag),

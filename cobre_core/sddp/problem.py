@@ -25,8 +25,6 @@ from cobre_core.system.case import Case
 
 FloatArray = NDArray[np.float64]
 
-_TRUNCATING = ("truncation", "truncation_with_penalty")
-
 
 @dataclass
 class CutPool:
@@ -70,7 +68,7 @@ def effective_noise(case: Case, t: int, eta: FloatArray, lags: FloatArray) -> Fl
     ``eta`` is one noise vector ``(dim,)`` or a stack ``(m, dim)`` of vectors at the same lags;
     each entry is truncated exactly as it would be on its own.
     """
-    if case.inflow_method not in _TRUNCATING:
+    if not case.truncates_inflows:
         return eta
     par = case.par
     det = par.deterministic_part(t, lags)
@@ -85,6 +83,13 @@ def effective_noise(case: Case, t: int, eta: FloatArray, lags: FloatArray) -> Fl
     floor = np.divide(-det, sigma, out=np.zeros_like(det), where=sigma > 0)
     out[..., :n] = np.where(neg, np.maximum(inflow, floor), inflow)
     return out
+
+
+def effective_noise_at(case: Case, t: int, eta: FloatArray, state: FloatArray) -> FloatArray:
+    """:func:`effective_noise` at the lags held in the incoming ``state``."""
+    if not case.truncates_inflows:
+        return eta
+    return effective_noise(case, t, eta, case.lags_of(state))
 
 
 def run_lanes(work: Callable[[int], None], num_lanes: int, pool: ThreadPoolExecutor | None) -> None:
@@ -248,10 +253,7 @@ class Problem:
 
     def _truncate(self, t: int, state: FloatArray, eta: FloatArray) -> FloatArray:
         """:func:`effective_noise` of ``eta`` at the lags held in ``state``."""
-        if self.case.inflow_method not in _TRUNCATING:
-            return eta
-        lags = state[self.case.num_hydros :].reshape(self.case.max_lag, self.case.num_hydros)
-        return effective_noise(self.case, t, eta, lags)
+        return effective_noise_at(self.case, t, eta, state)
 
     def _patch_and_solve(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None

@@ -76,9 +76,11 @@ class InSample:
         self._tree_counts = [problem.tree.count(t) for t in range(problem.num_stages)]
         self._stage_counts = [s.num_openings for s in problem.case.stages]
 
-    def path(self, key: Sequence[int]) -> PathNoise:
+    def picks(self, key: Sequence[int]) -> NDArray[np.int64]:
+        """The opening index of every stage on path ``key``."""
         if len(key) == 2:
-            picks = forward_openings(self._seed, int(key[0]), int(key[1]), self._stage_counts)
-        else:
-            picks = simulation_openings(self._seed, int(key[0]), self._tree_counts)
-        return _TreePath(self._problem, picks)
+            return forward_openings(self._seed, int(key[0]), int(key[1]), self._stage_counts)
+        return simulation_openings(self._seed, int(key[0]), self._tree_counts)
+
+    def path(self, key: Sequence[int]) -> PathNoise:
+        return _TreePath(self._problem, self.picks(key))

@@ -57,11 +57,11 @@ from numpy.typing import NDArray
 
 from cobre_core.errors import CobreError, ErrorKind, record
 from cobre_core.model.config import HistoricalYearRange, HistoricalYears, ScenarioSourceConfig
-from cobre_core.sddp.problem import Problem, effective_noise
+from cobre_core.sddp.problem import Problem, effective_noise_at
 from cobre_core.sddp.sampling import InSample, PathNoise, ScenarioSampler
 from cobre_core.stochastic.correlation import NoiseCorrelation, correlate
 from cobre_core.stochastic.estimation import SeasonResolver, StageSpan
-from cobre_core.stochastic.noise import forward_openings, noise_groups, simulation_openings
+from cobre_core.stochastic.noise import noise_groups
 from cobre_core.system.case import Case
 
 FloatArray = NDArray[np.float64]
@@ -80,7 +80,6 @@ HISTORY_FILE = "scenarios/inflow_history.parquet"
 
 _OUT_OF_SAMPLE, _EXTERNAL_PICK, _HISTORICAL_PICK = 3, 4, 5
 _TRAINING_KEY, _SIMULATION_KEY = 1, 2
-_TRUNCATING = ("truncation", "truncation_with_penalty")
 
 
 def _generator(*key: int) -> np.random.Generator:
@@ -175,9 +174,7 @@ class _InflowTargetPart:
 
     def fill(self, t: int, state: FloatArray, out: FloatArray) -> None:
         case = self._case
-        n = case.num_hydros
-        lags = state[n:].reshape(case.max_lag, n)
-        out[:n] = invert_inflow(case, t, self._targets[t], lags)
+        out[: case.num_hydros] = invert_inflow(case, t, self._targets[t], case.lags_of(state))
 
 
 def invert_inflow(case: Case, t: int, target: FloatArray, lags: FloatArray) -> FloatArray:
@@ -201,18 +198,12 @@ class _InSampleSource:
     """The tree picks of ``InSample`` for the classes using ``in_sample``."""
 
     def __init__(self, problem: Problem, seed: int, slices: Sequence[slice]) -> None:
-        self._problem = problem
-        self._seed = int(seed)
+        self._openings = problem.tree.openings
+        self._in_sample = InSample(problem, seed)
         self._slices = tuple(slices)
-        self._tree_counts = [problem.tree.count(t) for t in range(problem.num_stages)]
-        self._stage_counts = [s.num_openings for s in problem.case.stages]
 
     def start(self, key: Sequence[int]) -> _Part:
-        if len(key) == 2:
-            picks = forward_openings(self._seed, int(key[0]), int(key[1]), self._stage_counts)
-        else:
-            picks = simulation_openings(self._seed, int(key[0]), self._tree_counts)
-        return _TreePart(self._problem.tree.openings, picks, self._slices)
+        return _TreePart(self._openings, self._in_sample.picks(key), self._slices)
 
 
 class _OutOfSampleSource:
@@ -308,22 +299,17 @@ class _HistoricalSource:
 
 
 class _SchemePath:
-    __slots__ = ("_case", "_parts", "_truncate")
+    __slots__ = ("_case", "_parts")
 
     def __init__(self, case: Case, parts: Sequence[_Part]) -> None:
         self._case = case
         self._parts = parts
-        self._truncate = case.inflow_method in _TRUNCATING
 
     def noise(self, t: int, state: FloatArray) -> FloatArray:
-        case = self._case
-        eta = np.zeros(case.noise.dim)
+        eta = np.zeros(self._case.noise.dim)
         for part in self._parts:
             part.fill(t, state, eta)
-        if not self._truncate:
-            return eta
-        lags = state[case.num_hydros :].reshape(case.max_lag, case.num_hydros)
-        return effective_noise(case, t, eta, lags)
+        return effective_noise_at(self._case, t, eta, state)
 
 
 class SchemeSampler:

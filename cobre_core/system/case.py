@@ -109,6 +109,16 @@ class Case:
     def state_dim(self) -> int:
         return self.num_hydros * (1 + self.max_lag)
 
+    @property
+    def truncates_inflows(self) -> bool:
+        """Whether negative inflows are clipped by the noise (the ``truncation`` methods)."""
+        return self.inflow_method in ("truncation", "truncation_with_penalty")
+
+    def lags_of(self, state: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The inflow lags ``(max_lag, num_hydros)`` held in a state vector, lag 1 first."""
+        n = self.num_hydros
+        return np.asarray(state[n:], dtype=np.float64).reshape(self.max_lag, n)
+
     def summary(self) -> dict[str, object]:
         """Entity counts, stages, blocks and openings: a short overview."""
         return {
