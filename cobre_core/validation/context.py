@@ -122,6 +122,18 @@ class ValidationContext:
         """Record a warning; ``context`` must include ``file`` (relative to the case root)."""
         self.diags.warnings.append(record(kind, message, suggestion, **context))
 
+    def report(
+        self,
+        kind: ErrorKind,
+        message: str,
+        suggestion: str | None = None,
+        *,
+        warning: bool = False,
+        **context: Any,
+    ) -> None:
+        """Record an error, or a warning when ``warning`` is set."""
+        (self.warn if warning else self.error)(kind, message, suggestion, **context)
+
     # ── generic access ────────────────────────────────────────────────────────────────────────
 
     def doc(self, relative_path: str) -> dict[str, Any] | None:

@@ -86,8 +86,7 @@ def _stage_mismatch(
     warning: bool = False,
     **context: Any,
 ) -> None:
-    emit = ctx.warn if warning else ctx.error
-    emit(ErrorKind.STAGE_MISMATCH, message, suggestion, file=file, **context)
+    ctx.report(ErrorKind.STAGE_MISMATCH, message, suggestion, warning=warning, file=file, **context)
 
 
 def _coverage(
@@ -99,8 +98,9 @@ def _coverage(
     warning: bool = False,
     **context: Any,
 ) -> None:
-    emit = ctx.warn if warning else ctx.error
-    emit(ErrorKind.COVERAGE_MISMATCH, message, suggestion, file=file, **context)
+    ctx.report(
+        ErrorKind.COVERAGE_MISMATCH, message, suggestion, warning=warning, file=file, **context
+    )
 
 
 # ── stages and blocks ─────────────────────────────────────────────────────────────────────────

@@ -163,11 +163,11 @@ def _incompatible(
     warning: bool = False,
     **context: Any,
 ) -> None:
-    emit = ctx.warn if warning else ctx.error
-    emit(
+    ctx.report(
         ErrorKind.INCOMPATIBLE_SETTINGS,
         message,
         suggestion,
+        warning=warning,
         file=file,
         settings=settings,
         detail=message.split(": ", 1)[-1],
@@ -350,11 +350,11 @@ def _physical(
     warning: bool = False,
     **context: Any,
 ) -> None:
-    emit = ctx.warn if warning else ctx.error
-    emit(
+    ctx.report(
         ErrorKind.PHYSICAL_CONSTRAINT,
         message,
         suggestion,
+        warning=warning,
         file=file,
         rule=rule,
         detail=message.split(": ", 1)[-1],
@@ -836,11 +836,11 @@ def _penalty(
     warning: bool = False,
     **context: Any,
 ) -> None:
-    emit = ctx.warn if warning else ctx.error
-    emit(
+    ctx.report(
         ErrorKind.PENALTY_CONSISTENCY,
         message,
         suggestion,
+        warning=warning,
         file=file,
         penalty_field=penalty_field,
         value=value,
