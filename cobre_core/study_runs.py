@@ -116,6 +116,11 @@ class TrainingResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def converged(self) -> bool:
+        """Whether a convergence rule stopped training (not a limit, not a cancel)."""
+        return self.termination_reason not in ("iteration_limit", "time_limit", "cancelled")
+
+    @property
     def upper_bound_ci95(self) -> tuple[float, float]:
         """95% confidence interval of the upper-bound estimate from the last iteration."""
         n = int(self.convergence_history.column("forward_passes")[-1].as_py())
@@ -127,7 +132,7 @@ def _training_metadata(
     case: Case, res: TrainingResult, started: str, threads: int, forward_passes: int
 ) -> dict[str, Any]:
     lb = res.final_lower_bound
-    converged = res.termination_reason not in ("iteration_limit", "time_limit", "cancelled")
+    converged = res.converged
     return {
         **run_header(
             started,
@@ -410,10 +415,9 @@ def run(
     sim = None
     if case.config.simulation.enabled and not skip_simulation:
         sim = simulate(case, trained, threads=threads, output_dir=out)
-    converged = trained.termination_reason not in ("iteration_limit", "time_limit", "cancelled")
     finite = np.isfinite(trained.final_upper_bound)
     return {
-        "converged": converged,
+        "converged": trained.converged,
         "iterations": trained.iterations,
         "lower_bound": trained.final_lower_bound,
         "upper_bound": trained.final_upper_bound if finite else None,
