@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cobre_core.errors import ErrorKind, SolverError, record
-from cobre_core.sddp.cut_selection import CutActivity
+from cobre_core.sddp.cut_pool import CutPool, CutRows
 from cobre_core.solver.highs_solver import HighsSolver, LpStatus
 from cobre_core.solver.stage_lp import COST_SCALE, StageLp, build_stage_lp
 from cobre_core.stochastic.correlation import correlate_opening_tree
@@ -24,30 +24,6 @@ from cobre_core.stochastic.noise import OpeningTree, generate_opening_tree, nois
 from cobre_core.system.case import Case
 
 FloatArray = NDArray[np.float64]
-
-
-@dataclass
-class CutPool:
-    """Cuts of one stage's future cost, in scaled units: theta >= alpha + pi . x_out.
-
-    Cut ``i`` is row ``first_row + i`` of the stage LP on every lane (cuts are appended in pool
-    order and removed together). ``activity`` tracks when each cut was born and found binding
-    (:mod:`cobre_core.sddp.cut_selection`).
-    """
-
-    dim: int
-    first_row: int = 0
-    alpha: list[float] = field(default_factory=list)
-    pi: list[FloatArray] = field(default_factory=list)
-    activity: CutActivity = field(default_factory=CutActivity)
-    removed: int = 0
-
-    def __len__(self) -> int:
-        return len(self.alpha)
-
-    def arrays(self) -> tuple[FloatArray, FloatArray]:
-        pi = np.array(self.pi).reshape(len(self.pi), self.dim)
-        return np.array(self.alpha), pi
 
 
 @dataclass(frozen=True)
@@ -105,11 +81,19 @@ def run_lanes(work: Callable[[int], None], num_lanes: int, pool: ThreadPoolExecu
 class Problem:
     """Stage LPs, the opening tree and per-lane solvers for a case."""
 
-    def __init__(self, case: Case, lanes: int = 4, multi_cut: bool = False) -> None:
+    def __init__(
+        self, case: Case, lanes: int = 4, multi_cut: bool = False, lazy_cuts: bool = True
+    ) -> None:
         """``multi_cut`` gives every stage but the last one future-cost column per opening of the
         next stage (``training.cut_formulation = "multi"``): theta = mean of theta_o, and each
-        opening's cut bounds its own theta_o instead of being averaged into one cut."""
+        opening's cut bounds its own theta_o instead of being averaged into one cut.
+
+        ``lazy_cuts`` lets each lane's LPs hold only the cuts that matter to its solves
+        (:mod:`cobre_core.sddp.cut_pool`); with ``False`` every pool cut stays a row of every LP,
+        which gives the same optimal values more slowly (for checks).
+        """
         self.case = case
+        self.lazy_cuts = bool(lazy_cuts)
         self.num_stages = case.num_stages
         self.stage_lps: list[StageLp] = [build_stage_lp(case, t) for t in range(case.num_stages)]
         self.state_dim = case.state_dim
@@ -144,11 +128,19 @@ class Problem:
             CutPool(self.state_dim, first_row=self.solvers[0][t].num_rows)
             for t in range(self.num_stages)
         ]
+        # which pool cuts each lane's stage LP holds (cobre_core.sddp.cut_pool)
+        self.rows: list[list[CutRows]] = [
+            [CutRows(pool.first_row) for pool in self.cuts] for _ in range(self.num_lanes)
+        ]
         # column and row indices the lean solves read, as Python ints (fast list indexing)
         self._forward_cols: list[list[int]] = [
             [slp.layout.theta, *slp.layout.out_state_cols.tolist()] for slp in self.stage_lps
         ]
         self._fix_rows: list[list[int]] = [slp.fix_rows.tolist() for slp in self.stage_lps]
+        self._cut_cols: list[list[int]] = [c.tolist() for c in self.cut_columns]
+        self._state_cols: list[list[int]] = [
+            slp.layout.out_state_cols.tolist() for slp in self.stage_lps
+        ]
         self.initial_state = np.concatenate([case.initial_storage, case.initial_lags.ravel()])
 
     def _add_opening_thetas(self, t: int, n: int) -> NDArray[np.int32]:
@@ -173,31 +165,44 @@ class Problem:
         iteration: int = 0,
         openings: NDArray[np.int64] | None = None,
     ) -> None:
-        """Append cuts to stage ``t`` on every lane, as one batch of rows.
+        """Append cuts to stage ``t``'s pool and, as one batch of rows, to every lane's LP.
 
-        ``iteration`` stamps the cuts' birth for cut selection (0 for cuts loaded from a policy).
-        With multi-cut, ``openings`` says which next-stage opening's theta each cut bounds.
+        With lazy cuts, each lane first drops the rows that have not been binding lately
+        (:meth:`CutRows.review <cobre_core.sddp.cut_pool.CutRows.review>`); they come back when a
+        solve violates them. ``iteration`` stamps the cuts' birth for cut selection (0 for cuts
+        loaded from a policy). With multi-cut, ``openings`` says which next-stage opening's theta each cut bounds.
         """
         m = alphas.size
         if m == 0:
             return
         pool = self.cuts[t]
-        for a, p in zip(alphas, pis, strict=True):
-            pool.alpha.append(float(a))
-            pool.pi.append(np.array(p, dtype=np.float64))
         targets = np.zeros(m, dtype=np.int64) if openings is None else np.asarray(openings)
-        pool.activity.append(iteration, m, targets)
-        d = self.state_dim
+        pool.append(np.asarray(alphas, dtype=np.float64), pis, iteration, targets)
+        for lane, rows in zip(self.solvers, self.rows, strict=True):
+            stale = rows[t].review() if self.lazy_cuts else ()
+            if len(stale):
+                lane[t].delete_rows(pool.first_row + stale)
+            self._add_rows(lane[t], t, alphas, pis, targets)
+            rows[t].appended(m)
+
+    def _add_rows(
+        self,
+        solver: HighsSolver,
+        t: int,
+        alphas: FloatArray,
+        pis: FloatArray,
+        targets: NDArray[np.int64],
+    ) -> None:
+        """Append cuts to one solver's stage-``t`` LP as one batch of rows."""
+        m, d = alphas.size, self.state_dim
         index = np.empty((m, d + 1), dtype=np.int32)
         index[:, 0] = self.cut_columns[t][targets]
         index[:, 1:] = self.stage_lps[t].layout.out_state_cols
         value = np.empty((m, d + 1))
         value[:, 0] = 1.0
-        value[:, 1:] = -pis
+        value[:, 1:] = -np.asarray(pis).reshape(m, d)
         starts = np.arange(0, m * (d + 1), d + 1, dtype=np.int32)
-        upper = np.full(m, np.inf)
-        for lane in self.solvers:
-            lane[t].add_rows(alphas, upper, starts, index.ravel(), value.ravel())
+        solver.add_rows(alphas, np.full(m, np.inf), starts, index.ravel(), value.ravel())
 
     def detach_solvers(self) -> None:
         """Drop this process's HiGHS instances (their lanes now live in worker processes).
@@ -205,6 +210,7 @@ class Problem:
         The cut pools stay; :meth:`add_cuts` and :meth:`remove_cuts` then only keep the pools.
         """
         self.solvers = []
+        self.rows = []
 
     def add_boundary_cuts(self, alphas: FloatArray, pis: FloatArray) -> None:
         """Bound the last stage's future cost by cuts from another study (``policy.boundary``).
@@ -221,22 +227,20 @@ class Problem:
     def remove_cuts(self, t: int, keep: NDArray[np.bool_]) -> int:
         """Delete the cuts of stage ``t`` that ``keep`` (one flag per pool cut) drops.
 
-        Returns the number removed; the pool, its activity record and every lane's LP shrink
-        together, so cut ``i`` stays row ``first_row + i``.
+        Returns the number removed; the pool, its activity record and every lane's LP (the rows
+        it holds of those cuts) shrink together.
         """
         pool = self.cuts[t]
-        drop = np.flatnonzero(~np.asarray(keep, dtype=bool))
-        if drop.size == 0:
+        keep = np.asarray(keep, dtype=bool)
+        removed = int(keep.size - np.count_nonzero(keep))
+        if removed == 0:
             return 0
-        kept = np.flatnonzero(keep)
-        pool.alpha = [pool.alpha[i] for i in kept]
-        pool.pi = [pool.pi[i] for i in kept]
-        pool.activity.keep_only(np.asarray(keep, dtype=bool))
-        pool.removed += int(drop.size)
-        rows = (pool.first_row + drop).astype(np.int32)
-        for lane in self.solvers:
-            lane[t].delete_rows(rows)
-        return int(drop.size)
+        pool.keep_only(keep)
+        for lane, rows in zip(self.solvers, self.rows, strict=True):
+            gone = rows[t].pool_kept(keep)
+            if gone.size:
+                lane[t].delete_rows(pool.first_row + gone)
+        return removed
 
     # -- solving -------------------------------------------------------------------------------
     def realize(self, t: int, state: FloatArray, opening: int) -> FloatArray:
@@ -258,7 +262,11 @@ class Problem:
     def _patch_and_solve(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None
     ) -> HighsSolver:
-        """Set state and noise on stage ``t`` of ``lane`` and solve; raise unless optimal."""
+        """Set state and noise on stage ``t`` of ``lane`` and solve; raise unless optimal.
+
+        With lazy cuts, pool cuts the solution violates are added and the LP re-solved until
+        none is, so the solution is optimal for the LP holding the whole pool.
+        """
         slp = self.stage_lps[t]
         solver = self.solvers[lane][t]
         rows, lo, hi = slp.row_patch(state, eta)
@@ -267,6 +275,14 @@ class Problem:
         if cols is not None:
             solver.set_col_bounds(*cols)
         status = solver.solve_with_retries(*self._retry)
+        while status == LpStatus.OPTIMAL and self.lazy_cuts and len(self.cuts[t]):
+            missing = self._violated_cuts(lane, t, solver)
+            if not missing.size:
+                break
+            pool = self.cuts[t]
+            self._add_rows(solver, t, pool.alpha[missing], pool.pi[missing], pool.target[missing])
+            self.rows[lane][t].readded(missing)
+            status = solver.solve_with_retries(*self._retry)
         if status != LpStatus.OPTIMAL:
             ctx = dict(context or {})
             raise SolverError(
@@ -282,6 +298,13 @@ class Problem:
                 )
             )
         return solver
+
+    def _violated_cuts(self, lane: int, t: int, solver: HighsSolver) -> NDArray[np.int64]:
+        """Pool cuts of stage ``t`` missing from ``lane``'s LP that its solution violates."""
+        values = solver.col_values()
+        theta = np.array([values[j] for j in self._cut_cols[t]])
+        x = np.array([values[j] for j in self._state_cols[t]])
+        return self.rows[lane][t].check(self.cuts[t], theta, x)
 
     def solve_forward(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None

@@ -86,6 +86,7 @@ class HighsSolver:
         self.num_rows = lp.num_rows
         self.solves = 0
         self.solve_seconds = 0.0
+        self._solution: highspy.HighsSolution | None = None  # fetched once per solve
 
     def set_row_bounds(self, rows: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Patch the bounds of the given rows (scalars broadcast; +-inf means no bound).
@@ -165,6 +166,7 @@ class HighsSolver:
         self._h.run()
         self.solve_seconds += time.perf_counter() - t0
         self.solves += 1
+        self._solution = None
         return _STATUS.get(self._h.getModelStatus(), LpStatus.ERROR)
 
     def solve_cold(self) -> LpStatus:
@@ -213,27 +215,37 @@ class HighsSolver:
         """Objective value of the last solve."""
         return self._h.getObjectiveValue()
 
+    def _fetched(self) -> highspy.HighsSolution:
+        """The last solve's solution, fetched from HiGHS once per solve (readers share it)."""
+        if self._solution is None:
+            self._solution = self._h.getSolution()
+        return self._solution
+
     def primal(self) -> NDArray[np.float64]:
         """All column values of the last solve."""
-        return np.array(self._h.getSolution().col_value, dtype=np.float64)
+        return np.array(self._fetched().col_value, dtype=np.float64)
 
     def row_duals(self) -> NDArray[np.float64]:
         """All row duals of the last solve."""
-        return np.array(self._h.getSolution().row_dual, dtype=np.float64)
+        return np.array(self._fetched().row_dual, dtype=np.float64)
+
+    def col_values(self) -> list[float]:
+        """All column values of the last solve, as a list."""
+        return self._fetched().col_value
 
     def primal_at(self, cols: Sequence[int]) -> list[float]:
-        """Values of the given columns, in order (one solution fetch, no numpy array)."""
-        values = self._h.getSolution().col_value
+        """Values of the given columns, in order (no numpy array)."""
+        values = self._fetched().col_value
         return [values[j] for j in cols]
 
     def row_duals_at(self, rows: Sequence[int]) -> list[float]:
-        """Duals of the given rows, in order (one solution fetch, no numpy array)."""
-        duals = self._h.getSolution().row_dual
+        """Duals of the given rows, in order (no numpy array)."""
+        duals = self._fetched().row_dual
         return [duals[i] for i in rows]
 
     def solution(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Column values and row duals from one solution fetch."""
-        sol = self._h.getSolution()
+        """Column values and row duals of the last solve."""
+        sol = self._fetched()
         return (
             np.array(sol.col_value, dtype=np.float64),
             np.array(sol.row_dual, dtype=np.float64),

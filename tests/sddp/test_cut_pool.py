@@ -1,0 +1,153 @@
+"""Cut pools and lazy cut rows (cobre_core.sddp.cut_pool).
+
+* the pool grows, keeps order on removal, and hands out read-only views;
+* a lane's row record renumbers on pool removal, drops rows not binding for KEEP_REVIEWS reviews,
+  and reports only violated cuts that are outside its LP;
+* lazy LPs give the optimal values of LPs holding every cut: the same solves after training, and
+  the same lower bound at convergence on a stochastic tree;
+* an LP stripped of all its cut rows gets back the ones its solution violates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from extensive_form import solve_extensive_form
+
+from cobre_core.sddp import cut_pool
+from cobre_core.sddp.cut_pool import CutPool, CutRows
+from cobre_core.sddp.problem import Problem
+from cobre_core.sddp.stopping import IterationLimit
+from cobre_core.sddp.training import Trainer
+
+
+def pool_of(alphas: list[float], pis: list[list[float]]) -> CutPool:
+    pool = CutPool(dim=len(pis[0]), first_row=7)
+    pool.append(np.array(alphas), np.array(pis), 1, np.zeros(len(alphas), dtype=np.int64))
+    return pool
+
+
+def test_pool_grows_past_its_capacity_and_keeps_order() -> None:
+    pool = CutPool(dim=2)
+    for k in range(100):
+        pool.append(np.array([float(k)]), np.array([[k, -k]]), k, np.zeros(1, dtype=np.int64))
+    assert len(pool) == 100
+    assert pool.alpha.tolist() == [float(k) for k in range(100)]
+    assert pool.pi[42].tolist() == [42.0, -42.0]
+    keep = np.arange(100) % 2 == 1
+    pool.keep_only(keep)
+    assert len(pool) == 50 and pool.removed == 50
+    assert pool.alpha.tolist() == [float(k) for k in range(1, 100, 2)]
+    assert pool.activity.born == list(range(1, 100, 2))
+
+
+def test_pool_views_are_read_only_and_arrays_are_copies() -> None:
+    pool = pool_of([1.0, 2.0], [[1.0], [2.0]])
+    with pytest.raises(ValueError):
+        pool.alpha[0] = 5.0
+    alpha, pi = pool.arrays()
+    alpha[0] = 5.0
+    pi[0, 0] = 5.0
+    assert pool.alpha[0] == 1.0 and pool.pi[0, 0] == 1.0
+
+
+def test_rows_renumber_when_the_pool_drops_cuts() -> None:
+    rows = CutRows(first_row=7)
+    rows.appended(5)  # pool cuts 0..4 are rows 0..4
+    keep = np.array([True, False, True, False, True])
+    gone = rows.pool_kept(keep)
+    assert gone.tolist() == [1, 3]  # positions of the rows to delete
+    assert rows.members.tolist() == [0, 1, 2]  # old cuts 0, 2, 4 under their new numbers
+    assert rows.in_lp.tolist() == [True, True, True]
+
+
+def test_review_drops_rows_not_binding_for_keep_reviews_reviews() -> None:
+    pool = pool_of([0.0, 10.0], [[1.0], [-1.0]])  # theta >= x and theta >= 10 - x
+    rows = CutRows(first_row=0)
+    rows.appended(2)
+    for _ in range(cut_pool.KEEP_REVIEWS + 1):
+        rows.check(pool, np.array([8.0]), np.array([8.0]))  # only cut 0 binds at x = 8
+        assert rows.review().size == 0 or rows.members.tolist() == [0]
+    assert rows.members.tolist() == [0]
+    assert rows.in_lp.tolist() == [True, False]
+
+
+def test_check_reports_violated_cuts_outside_the_lp_only() -> None:
+    pool = pool_of([0.0, 10.0, 20.0], [[1.0], [-1.0], [-1.0]])
+    rows = CutRows(first_row=0)
+    rows.appended(3)
+    rows.in_lp[:] = [True, False, True]
+    rows.members = np.array([0, 2])
+    # at x = 2, theta = 2: cut 1 (value 8) and cut 2 (value 18) are violated; 2 is in the LP
+    assert rows.check(pool, np.array([2.0]), np.array([2.0])).tolist() == [1]
+    # within the tolerance is not a violation
+    assert rows.check(pool, np.array([8.0 - 1e-9]), np.array([2.0])).tolist() == []
+
+
+@pytest.fixture(scope="module")
+def trained(toy_4x3_dir: Path) -> Problem:
+    from cobre_core.loader import load_case
+
+    problem = Problem(load_case(toy_4x3_dir), lanes=2)
+    Trainer(problem, 3, [IterationLimit(20)]).train()
+    return problem
+
+
+def full_copy(problem: Problem, lazy: bool) -> Problem:
+    """A fresh problem holding ``problem``'s cuts, every one a row of every LP."""
+    other = Problem(problem.case, lanes=problem.num_lanes, lazy_cuts=lazy)
+    for t, pool in enumerate(problem.cuts):
+        alpha, pi = pool.arrays()
+        other.add_cuts(t, alpha, pi)
+    return other
+
+
+def test_lazy_lps_hold_fewer_rows_and_give_the_full_lps_values(trained: Problem) -> None:
+    full = full_copy(trained, lazy=False)
+    held = sum(len(r.members) for rows in trained.rows for r in rows)
+    total = sum(len(p) for p in trained.cuts) * trained.num_lanes
+    assert held < total  # reviews dropped rows during training
+    rng = np.random.default_rng(3)
+    for t in range(trained.num_stages):
+        for o in range(trained.tree.count(t)):
+            state = trained.initial_state * rng.uniform(0.3, 1.2, trained.state_dim)
+            eta = trained.tree.openings[t][o]
+            for lane in range(trained.num_lanes):
+                lazy_obj, lazy_duals = trained.solve_backward(lane, t, state, eta)
+                full_obj, _ = full.solve_backward(lane, t, state, eta)
+                assert lazy_obj == pytest.approx(full_obj, rel=1e-9, abs=1e-9)
+                assert len(lazy_duals) == trained.state_dim
+
+
+def test_an_lp_without_cut_rows_gets_back_the_ones_it_violates(trained: Problem) -> None:
+    stripped = full_copy(trained, lazy=True)
+    t, lane = 0, 0
+    rows = stripped.rows[lane][t]
+    solver = stripped.solvers[lane][t]
+    solver.delete_rows(rows.first_row + np.arange(rows.members.size))
+    rows.in_lp[:] = False
+    rows.members = rows.members[:0]
+    eta = trained.tree.openings[t][0]
+    value = stripped.solve_value(lane, t, stripped.initial_state, eta)
+    full = full_copy(trained, lazy=False).solve_value(lane, t, trained.initial_state, eta)
+    assert value == pytest.approx(full, rel=1e-9)
+    # theta was 0 without rows, so every cut with a positive value at the state came back
+    alpha, pi = stripped.cuts[t].arrays()
+    x_out = stripped.solve(lane, t, stripped.initial_state, eta).out_state
+    assert rows.members.size > 0
+    assert set(rows.members.tolist()) >= set(np.flatnonzero(alpha + pi @ x_out > 1e-6).tolist())
+    assert solver.num_rows == rows.first_row + rows.members.size
+
+
+def test_lazy_training_converges_to_the_extensive_form(toy_4x3_dir: Path) -> None:
+    from cobre_core.loader import load_case
+
+    case = load_case(toy_4x3_dir)
+    problem = Problem(case, lanes=2)
+    outcome = Trainer(problem, 3, [IterationLimit(60)]).train()
+    exact = solve_extensive_form(case, problem.tree.openings).objective
+    held = sum(len(r.members) for rows in problem.rows for r in rows)
+    assert held < sum(len(p) for p in problem.cuts) * problem.num_lanes
+    assert outcome.history[-1].lower_bound == pytest.approx(exact, rel=1e-6)
