@@ -170,7 +170,8 @@ class Problem:
         With lazy cuts, each lane first drops the rows that have not been binding lately
         (:meth:`CutRows.review <cobre_core.sddp.cut_pool.CutRows.review>`); they come back when a
         solve violates them. ``iteration`` stamps the cuts' birth for cut selection (0 for cuts
-        loaded from a policy). With multi-cut, ``openings`` says which next-stage opening's theta each cut bounds.
+        loaded from a policy). With multi-cut, ``openings`` says which next-stage opening's
+        theta each cut bounds.
         """
         m = alphas.size
         if m == 0:
