@@ -53,8 +53,8 @@ class CutPool:
     _size: int = 0
 
     def __post_init__(self) -> None:
-        self._alpha: FloatArray = np.zeros(0)
-        self._pi: FloatArray = np.zeros((0, self.dim))
+        # one row per cut: (pi_1 .. pi_dim, alpha), so one product with (x, 1) evaluates them all
+        self._cut: FloatArray = np.zeros((0, self.dim + 1))
         self._target: IntArray = np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
@@ -63,12 +63,12 @@ class CutPool:
     @property
     def alpha(self) -> FloatArray:
         """Intercepts, one per cut (a read-only view)."""
-        return _frozen(self._alpha[: self._size])
+        return _frozen(self._cut[: self._size, self.dim])
 
     @property
     def pi(self) -> FloatArray:
         """Coefficients ``(cuts, dim)`` (a read-only view)."""
-        return _frozen(self._pi[: self._size])
+        return _frozen(self._cut[: self._size, : self.dim])
 
     @property
     def target(self) -> IntArray:
@@ -85,13 +85,14 @@ class CutPool:
         """Add cuts at the end (they get pool indices ``len(self)`` onwards)."""
         m = int(alphas.size)
         need = self._size + m
-        if need > self._alpha.size:
-            cap = max(need, 2 * self._alpha.size, 64)
-            self._alpha = _grown(self._alpha, (cap,))
-            self._pi = _grown(self._pi, (cap, self.dim))
+        if need > self._target.size:
+            cap = max(need, 2 * self._target.size, 64)
+            self._cut = _grown(self._cut, (cap, self.dim + 1))
             self._target = _grown(self._target, (cap,))
-        self._alpha[self._size : need] = alphas
-        self._pi[self._size : need] = np.asarray(pis, dtype=np.float64).reshape(m, self.dim)
+        self._cut[self._size : need, : self.dim] = np.asarray(pis, dtype=np.float64).reshape(
+            m, self.dim
+        )
+        self._cut[self._size : need, self.dim] = alphas
         self._target[self._size : need] = targets
         self._size = need
         self.activity.append(iteration, m, targets)
@@ -100,8 +101,7 @@ class CutPool:
         """Drop the cuts ``keep`` does not flag; the rest keep their order."""
         idx = np.flatnonzero(keep)
         n = idx.size
-        self._alpha[:n] = self._alpha[idx]
-        self._pi[:n] = self._pi[idx]
+        self._cut[:n] = self._cut[idx]
         self._target[:n] = self._target[idx]
         self.removed += self._size - n
         self._size = n
@@ -160,29 +160,41 @@ class CutRows:
             self.members = self.members[~stale]
         return positions
 
-    def check(self, pool: CutPool, theta: FloatArray, x: FloatArray) -> IntArray:
+    def check(self, pool: CutPool, theta: FloatArray, point: FloatArray) -> IntArray:
         """Note binding rows at a solution and return the pool cuts outside the LP it violates.
 
-        ``theta`` holds the value of each cut target's theta column, ``x`` the outgoing state.
+        ``theta`` holds the value of each cut target's theta column; ``point`` is the outgoing
+        state with a trailing 1, ``(x_1 .. x_dim, 1)``, so one product gives every cut's value.
+        Runs after every accepted solve, so it keeps to a few numpy calls.
         """
         self.solves += 1
         n = len(pool)
-        gap = pool._pi[:n] @ x
-        gap += pool._alpha[:n]
+        if n == 0:
+            return _NONE
+        gap = pool._cut[:n] @ point  # alpha + pi . x, then minus theta
         if theta.size == 1:
             top = float(theta[0])
             gap -= top
             scale = 1.0 + abs(top)
+            violation = VIOLATION_ABS + VIOLATION_REL * scale
+            # |value| ~ |theta| wherever the test is close, so theta's size sets both tolerances
+            self.last_used[gap >= -BINDING_REL * scale] = self.solves
+            if gap.max() <= violation:
+                return _NONE
+            candidates = (gap > violation).nonzero()[0]
         else:
             top_each = theta[pool._target[:n]]
             gap -= top_each
             scale = 1.0 + np.abs(top_each)
-        # |value| ~ |theta| wherever the test is close, so theta's size sets both tolerances
-        self.last_used[gap >= -BINDING_REL * scale] = self.solves
-        candidates = (gap > VIOLATION_ABS + VIOLATION_REL * scale).nonzero()[0]
+            self.last_used[gap >= -BINDING_REL * scale] = self.solves
+            candidates = (gap > VIOLATION_ABS + VIOLATION_REL * scale).nonzero()[0]
         if candidates.size:
             candidates = candidates[~self.in_lp[candidates]]
         return candidates
+
+
+_NONE: IntArray = np.zeros(0, dtype=np.int64)
+_NONE.flags.writeable = False
 
 
 def _grown(a: NDArray, shape: tuple[int, ...]) -> NDArray:

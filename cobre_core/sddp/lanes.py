@@ -107,13 +107,13 @@ def run_kernel(
         t, iteration, states_t = int(args[0]), int(args[1]), args[2]
         obj, duals = out
         mine = range(lane, p.tree.count(t), lanes)
-        for k in range(states_t.shape[0]):
+        context = {"iteration": iteration}
+        for k in range(states_t.shape[0] if len(mine) else 0):  # more lanes than openings
             x = states_t[k]
             etas = p.realize_openings(t, x, slice(lane, None, lanes))
-            for o, eta in zip(mine, etas, strict=True):
-                obj[k, o], duals[k, o] = p.solve_backward(
-                    lane, t, x, eta, {"iteration": iteration, "opening": o}
-                )
+            objs, cuts = p.solve_backward_openings(lane, t, x, etas, mine, context)
+            obj[k, lane::lanes] = objs
+            duals[k, lane::lanes] = cuts
     elif kind == "bound":
         (obj,) = out
         mine = range(lane, p.tree.count(0), lanes)

@@ -8,9 +8,10 @@ so each instance sees the same sequence of warm-started solves whatever the thre
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,6 +67,14 @@ def effective_noise_at(case: Case, t: int, eta: FloatArray, state: FloatArray) -
     if not case.truncates_inflows:
         return eta
     return effective_noise(case, t, eta, case.lags_of(state))
+
+
+def _picker(indices: list[int]) -> Callable[[list[float]], tuple[float, ...]]:
+    """A function taking the entries at ``indices`` of a list, as a tuple, in order."""
+    if len(indices) == 1:
+        only = indices[0]
+        return lambda values: (values[only],)
+    return itemgetter(*indices)
 
 
 def run_lanes(work: Callable[[int], None], num_lanes: int, pool: ThreadPoolExecutor | None) -> None:
@@ -138,8 +147,10 @@ class Problem:
         ]
         self._fix_rows: list[list[int]] = [slp.fix_rows.tolist() for slp in self.stage_lps]
         self._cut_cols: list[list[int]] = [c.tolist() for c in self.cut_columns]
-        self._state_cols: list[list[int]] = [
-            slp.layout.out_state_cols.tolist() for slp in self.stage_lps
+        # what a cut check reads of a solution: the outgoing state, then the cut targets' thetas
+        self._check_cols: list[Callable[[list[float]], tuple[float, ...]]] = [
+            _picker([*slp.layout.out_state_cols.tolist(), *cols])
+            for slp, cols in zip(self.stage_lps, self._cut_cols, strict=True)
         ]
         self.initial_state = np.concatenate([case.initial_storage, case.initial_lags.ravel()])
 
@@ -263,18 +274,31 @@ class Problem:
     def _patch_and_solve(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None
     ) -> HighsSolver:
-        """Set state and noise on stage ``t`` of ``lane`` and solve; raise unless optimal.
+        """Set state and noise on stage ``t`` of ``lane`` and solve; raise unless optimal."""
+        rows, values, _ = self.stage_lps[t].row_patch(state, eta)
+        return self._solve_at(lane, t, rows, values, eta, context)
+
+    def _solve_at(
+        self,
+        lane: int,
+        t: int,
+        rows: NDArray[np.int32],
+        values: FloatArray,
+        eta: FloatArray,
+        context: dict | None,
+        opening: int | None = None,
+    ) -> HighsSolver:
+        """Fix ``rows`` to ``values`` (and the noise's column bounds) on stage ``t`` of ``lane``
+        and solve; raise unless optimal (the error names ``context`` and ``opening``).
 
         With lazy cuts, pool cuts the solution violates are added and the LP re-solved until
         none is, so the solution is optimal for the LP holding the whole pool.
         """
-        slp = self.stage_lps[t]
         solver = self.solvers[lane][t]
-        rows, lo, hi = slp.row_patch(state, eta)
-        solver.set_row_bounds(rows, lo, hi)
-        cols = slp.col_patch(eta)
-        if cols is not None:
-            solver.set_col_bounds(*cols)
+        solver.fix_rows(rows, values)
+        slp = self.stage_lps[t]
+        if slp.has_col_patch:
+            solver.set_col_bounds(*slp.col_patch(eta))  # type: ignore[misc]
         status = solver.solve_with_retries(*self._retry)
         while status == LpStatus.OPTIMAL and self.lazy_cuts and len(self.cuts[t]):
             missing = self._violated_cuts(lane, t, solver)
@@ -286,6 +310,8 @@ class Problem:
             status = solver.solve_with_retries(*self._retry)
         if status != LpStatus.OPTIMAL:
             ctx = dict(context or {})
+            if opening is not None:
+                ctx["opening"] = opening
             raise SolverError(
                 record(
                     ErrorKind.SOLVER_FAILURE,
@@ -302,10 +328,11 @@ class Problem:
 
     def _violated_cuts(self, lane: int, t: int, solver: HighsSolver) -> NDArray[np.int64]:
         """Pool cuts of stage ``t`` missing from ``lane``'s LP that its solution violates."""
-        values = solver.col_values()
-        theta = np.array([values[j] for j in self._cut_cols[t]])
-        x = np.array([values[j] for j in self._state_cols[t]])
-        return self.rows[lane][t].check(self.cuts[t], theta, x)
+        point = np.array(self._check_cols[t](solver.col_values()))
+        d = self.state_dim
+        theta = point[d:].copy()
+        point[d] = 1.0  # (x, 1): the cut values come out of one product
+        return self.rows[lane][t].check(self.cuts[t], theta, point[: d + 1])
 
     def solve_forward(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None
@@ -330,6 +357,30 @@ class Problem:
         """
         solver = self._patch_and_solve(lane, t, state, eta, context)
         return solver.objective(), solver.row_duals_at(self._fix_rows[t])
+
+    def solve_backward_openings(
+        self,
+        lane: int,
+        t: int,
+        state: FloatArray,
+        etas: FloatArray,
+        openings: Sequence[int],
+        context: dict,
+    ) -> tuple[list[float], list[list[float]]]:
+        """:meth:`solve_backward` for each noise vector of ``etas`` at one state, in order.
+
+        The backward pass's hot loop: the row bounds of every opening come from one
+        vectorised patch. ``openings`` names each row of ``etas`` for error records.
+        """
+        rows, values = self.stage_lps[t].row_patches(state, etas)
+        fix = self._fix_rows[t]
+        objs: list[float] = []
+        duals: list[list[float]] = []
+        for i, o in enumerate(openings):
+            solver = self._solve_at(lane, t, rows, values[i], etas[i], context, o)
+            objs.append(solver.objective())
+            duals.append(solver.row_duals_at(fix))
+        return objs, duals
 
     def solve_value(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None

@@ -17,6 +17,7 @@ is IEEE ``inf`` (``highspy.kHighsInf``), checked at import.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from enum import StrEnum
@@ -97,6 +98,15 @@ class HighsSolver:
         idx = _indices(rows)
         self._h.changeRowsBounds(idx.size, idx, _bounds(lower, idx.size), _bounds(upper, idx.size))
 
+    def fix_rows(self, rows: NDArray[np.int32], values: NDArray[np.float64]) -> None:
+        """Set both bounds of ``rows`` to ``values`` (equality rows; the solve hot path).
+
+        ``rows`` must be contiguous int32 and ``values`` contiguous float64 of the same size, as
+        :meth:`StageLp.row_patch <cobre_core.solver.stage_lp.StageLp.row_patch>` returns them;
+        nothing is converted or checked.
+        """
+        self._h.changeRowsBounds(rows.size, rows, values, values)
+
     def set_col_bounds(self, cols: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Patch the bounds of the given columns (scalars broadcast; +-inf means no bound)."""
         idx = _indices(cols)
@@ -167,7 +177,28 @@ class HighsSolver:
         self.solve_seconds += time.perf_counter() - t0
         self.solves += 1
         self._solution = None
-        return _STATUS.get(self._h.getModelStatus(), LpStatus.ERROR)
+        status = _STATUS.get(self._h.getModelStatus(), LpStatus.ERROR)
+        if status == LpStatus.ERROR and self._h.getModelStatus() == _NOT_RUN:
+            status = self._adopt_scheduler()
+        return status
+
+    def _adopt_scheduler(self) -> LpStatus:
+        """Re-run with the thread count of HiGHS's process-wide task scheduler.
+
+        HiGHS starts one scheduler per process, sized by the ``threads`` option of the first
+        ``run()``; a later run asking for another size fails before solving. Something else in
+        the process (a ``highspy.Highs()`` with default options in a notebook, say) may have
+        started it, so find the size it accepts and keep it for later instances. Our solves are
+        serial (``parallel`` off), so the size changes nothing else.
+        """
+        for threads in (0, *range(1, (os.cpu_count() or 1) + 1)):
+            self._h.setOptionValue("threads", threads)
+            self._h.run()
+            if self._h.getModelStatus() != _NOT_RUN:
+                _OPTIONS["threads"] = threads
+                return _STATUS.get(self._h.getModelStatus(), LpStatus.ERROR)
+        self._h.setOptionValue("threads", _OPTIONS["threads"])
+        return LpStatus.ERROR
 
     def solve_cold(self) -> LpStatus:
         """Forget the basis and solve from scratch (fallback after a failed warm solve)."""
@@ -186,6 +217,14 @@ class HighsSolver:
         """
         t0 = time.perf_counter()
         status = self.solve()
+        if status == LpStatus.OPTIMAL or max_attempts <= 1:
+            return status
+        return self._retry(status, max_attempts, time_budget_seconds, t0)
+
+    def _retry(
+        self, status: LpStatus, max_attempts: int, time_budget_seconds: float, t0: float
+    ) -> LpStatus:
+        """The escalation of :meth:`solve_with_retries` after a failed warm solve."""
         attempts = 1
 
         def give_up() -> bool:
@@ -251,6 +290,8 @@ class HighsSolver:
             np.array(sol.row_dual, dtype=np.float64),
         )
 
+
+_NOT_RUN = highspy.HighsModelStatus.kNotset
 
 _STATUS: dict[highspy.HighsModelStatus, LpStatus] = {
     highspy.HighsModelStatus.kOptimal: LpStatus.OPTIMAL,

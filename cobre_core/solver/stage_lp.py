@@ -139,6 +139,34 @@ class StageLp:
             vals[d + n :] = (level * factor).ravel()
         return self.patch_rows, vals, vals
 
+    def row_patches(
+        self, state: FloatArray, etas: FloatArray
+    ) -> tuple[NDArray[np.int32], FloatArray]:
+        """:meth:`row_patch` for each noise vector of ``etas`` ``(m, dim)`` at one state.
+
+        Returns the rows and their values ``(m, rows)``; row ``i`` equals the bounds
+        ``row_patch(state, etas[i])`` gives, bit for bit, computed in one go.
+        """
+        n = self.z_base.size
+        d = state.size
+        m = etas.shape[0]
+        vals = np.empty((m, self.patch_rows.size))
+        vals[:, :d] = state
+        np.multiply(self.z_sigma, etas[:, :n], out=vals[:, d : d + n])
+        vals[:, d : d + n] += self.z_base
+        load = self._load_patch
+        if load is not None:
+            mean, std, factor = load
+            draw = etas[:, n : n + mean.shape[0], None]
+            level = np.maximum(0.0, mean + std * draw)
+            vals[:, d + n :] = (level * factor).reshape(m, -1)
+        return self.patch_rows, vals
+
+    @property
+    def has_col_patch(self) -> bool:
+        """Whether the noise also sets column bounds (stochastic NCS), see :meth:`col_patch`."""
+        return bool(self.noise_ncs.size)
+
     def col_patch(self, eta: FloatArray) -> tuple[IntArray, FloatArray, FloatArray] | None:
         """Column bounds for stochastic NCS availability, or None when there is none."""
         if not self.noise_ncs.size:

@@ -68,7 +68,7 @@ def test_review_drops_rows_not_binding_for_keep_reviews_reviews() -> None:
     rows = CutRows(first_row=0)
     rows.appended(2)
     for _ in range(cut_pool.KEEP_REVIEWS + 1):
-        rows.check(pool, np.array([8.0]), np.array([8.0]))  # only cut 0 binds at x = 8
+        rows.check(pool, np.array([8.0]), np.array([8.0, 1.0]))  # only cut 0 binds at x = 8
         assert rows.review().size == 0 or rows.members.tolist() == [0]
     assert rows.members.tolist() == [0]
     assert rows.in_lp.tolist() == [True, False]
@@ -81,9 +81,9 @@ def test_check_reports_violated_cuts_outside_the_lp_only() -> None:
     rows.in_lp[:] = [True, False, True]
     rows.members = np.array([0, 2])
     # at x = 2, theta = 2: cut 1 (value 8) and cut 2 (value 18) are violated; 2 is in the LP
-    assert rows.check(pool, np.array([2.0]), np.array([2.0])).tolist() == [1]
+    assert rows.check(pool, np.array([2.0]), np.array([2.0, 1.0])).tolist() == [1]
     # within the tolerance is not a violation
-    assert rows.check(pool, np.array([8.0 - 1e-9]), np.array([2.0])).tolist() == []
+    assert rows.check(pool, np.array([8.0 - 1e-9]), np.array([2.0, 1.0])).tolist() == []
 
 
 @pytest.fixture(scope="module")

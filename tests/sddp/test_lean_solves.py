@@ -90,3 +90,31 @@ def test_row_patch_sets_state_and_noise_rows(problem: Problem) -> None:
     z_rhs = slp.z_base + slp.z_sigma * eta[:n]
     assert lower[x.size : x.size + n].tobytes() == z_rhs.tobytes()
     assert rows[x.size : x.size + n].tolist() == slp.layout.z_def.tolist()
+
+
+def test_row_patches_match_row_patch_for_every_opening(problem: Problem) -> None:
+    for t in range(problem.num_stages):
+        slp = problem.stage_lps[t]
+        for x in _states(problem):
+            etas = problem.realize_openings(t, x, slice(None))
+            rows, values = slp.row_patches(x, etas)
+            assert values.shape == (etas.shape[0], rows.size)
+            for eta, got in zip(etas, values, strict=True):
+                want_rows, want, _ = slp.row_patch(x, eta)
+                assert rows is want_rows
+                assert got.tobytes() == want.tobytes()
+
+
+def test_backward_openings_match_one_solve_per_opening(case_dir: Path) -> None:
+    """Same solve sequence: one batched call per state vs solve_backward opening by opening."""
+    one, many = _trained(case_dir), _trained(case_dir)
+    for t in range(one.num_stages):
+        for x in _states(one):
+            etas = one.realize_openings(t, x, slice(None))
+            openings = range(etas.shape[0])
+            objs, duals = many.solve_backward_openings(0, t, x, etas, openings, {})
+            assert len(objs) == len(duals) == etas.shape[0]
+            for o in openings:
+                obj, dual = one.solve_backward(0, t, x, etas[o])
+                assert objs[o] == obj
+                assert duals[o] == dual

@@ -62,3 +62,30 @@ def test_retries_stop_when_the_time_budget_is_spent() -> None:
     s.set_row_bounds([0], 25.0, INF)
     assert s.solve_with_retries(max_attempts=5, time_budget_seconds=0.0) == LpStatus.INFEASIBLE
     assert s.solves == 1
+
+
+def test_solves_after_another_highs_started_the_scheduler_with_other_threads() -> None:
+    """HiGHS's task scheduler is process-wide and sized by the first run; a default-options
+    ``Highs`` (all cores) started first must not make every stage solve fail."""
+    import subprocess
+    import sys
+
+    script = (
+        "import highspy, numpy as np\n"
+        "h = highspy.Highs(); h.setOptionValue('output_flag', False)\n"
+        "h.setOptionValue('threads', 2); h.addVars(1, np.zeros(1), np.ones(1)); h.run()\n"
+        "from tests.solver.test_highs_solver import _lp\n"
+        "from cobre_core.solver import LpStatus\n"
+        "s = _lp(); assert s.solve() == LpStatus.OPTIMAL, s.status_text()\n"
+        "assert abs(s.objective() - 4.0) < 1e-9\n"
+        "t = _lp(); assert t.solve() == LpStatus.OPTIMAL\n"
+        "print('ok')\n"
+    )
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("ok")
