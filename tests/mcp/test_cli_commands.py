@@ -74,3 +74,19 @@ def test_tools_lists_every_tool_with_schemas(capsys) -> None:
     tools = json.loads(capsys.readouterr().out)
     assert len(tools) == 14
     assert all(t["inputSchema"]["type"] == "object" and t["outputSchema"] for t in tools)
+
+
+def test_serve_freezes_the_start_up_heap_before_serving(tmp_path: Path, monkeypatch) -> None:
+    """Full collections would walk the server's whole start-up heap (100+ ms pauses seen as slow
+    ``tools/list`` calls during a train); ``serve`` freezes it before taking requests."""
+    import gc
+
+    from mcp.server.mcpserver import MCPServer
+
+    seen: list[int] = []
+    monkeypatch.setattr(MCPServer, "run", lambda self, *a, **k: seen.append(gc.get_freeze_count()))
+    monkeypatch.setattr(gc, "freeze", lambda: seen.append(-1))  # keep the test process as it is
+    args = ["serve", "--allowed-dirs", str(tmp_path), "--state-dir", str(tmp_path / ".state")]
+    assert main(args) == 0
+    assert seen[0] == -1  # frozen, then served
+    assert len(seen) == 2
