@@ -7,7 +7,7 @@ outside it is violated at its solution (checked in one matrix-vector product); v
 added and the LP re-solved from its basis. The accepted solution then satisfies every pool cut, so
 it is optimal for the LP with the whole pool: same objective, and its duals (zero on the absent
 cuts) are optimal duals of that LP. Rows whose cut has not been binding for a while are dropped
-(:meth:`CutRows.stale`), which keeps the LPs small: HiGHS's cost per solve grows with the row count
+(:meth:`CutRows.review`), which keeps the LPs small: HiGHS's cost per solve grows with the row count
 (measured on 4ree, about 0.15 ms plus 1.1 us per row, before any pivot).
 
 Each lane decides its rows from its own sequence of solves, so results do not depend on how many
