@@ -160,37 +160,41 @@ class CutRows:
             self.members = self.members[~stale]
         return positions
 
-    def check(self, pool: CutPool, theta: FloatArray, point: FloatArray) -> IntArray:
-        """Note binding rows at a solution and return the pool cuts outside the LP it violates.
+    def check(self, pool: CutPool, points: FloatArray) -> tuple[IntArray, IntArray]:
+        """Note binding rows at ``m`` solutions and find the pool cuts outside the LP they violate.
 
-        ``theta`` holds the value of each cut target's theta column; ``point`` is the outgoing
-        state with a trailing 1, ``(x_1 .. x_dim, 1)``, so one product gives every cut's value.
-        Runs after every accepted solve, so it keeps to a few numpy calls.
+        Row ``j`` of ``points`` ``(m, dim + k)`` is what solve ``j`` read: the outgoing state
+        ``x_1 .. x_dim``, then the value of each cut target's theta column (``k`` of them). Returns
+        the solves whose solution violates a cut outside the LP, and the union of those cuts.
+        Runs after every accepted solve (or batch of solves), so it keeps to a few numpy calls:
+        the pool stores cuts as rows ``(pi, alpha)`` and one product with ``(x, 1)`` evaluates
+        them all.
         """
-        self.solves += 1
+        m = points.shape[0]
+        self.solves += m
         n = len(pool)
-        if n == 0:
-            return _NONE
-        gap = pool._cut[:n] @ point  # alpha + pi . x, then minus theta
-        if theta.size == 1:
-            top = float(theta[0])
-            gap -= top
-            scale = 1.0 + abs(top)
-            violation = VIOLATION_ABS + VIOLATION_REL * scale
-            # |value| ~ |theta| wherever the test is close, so theta's size sets both tolerances
-            self.last_used[gap >= -BINDING_REL * scale] = self.solves
-            if gap.max() <= violation:
-                return _NONE
-            candidates = (gap > violation).nonzero()[0]
+        if n == 0 or m == 0:
+            return _NONE, _NONE
+        d = pool.dim
+        augmented = points[:, : d + 1].copy()
+        augmented[:, d] = 1.0
+        gap = pool._cut[:n] @ augmented.T  # (n, m): alpha + pi . x, then minus theta
+        if points.shape[1] == d + 1:
+            top = points[:, d]  # one theta: (m,) broadcasts over the cuts
         else:
-            top_each = theta[pool._target[:n]]
-            gap -= top_each
-            scale = 1.0 + np.abs(top_each)
-            self.last_used[gap >= -BINDING_REL * scale] = self.solves
-            candidates = (gap > VIOLATION_ABS + VIOLATION_REL * scale).nonzero()[0]
-        if candidates.size:
-            candidates = candidates[~self.in_lp[candidates]]
-        return candidates
+            top = points[:, d + pool._target[:n]]  # (m, n): each cut's own theta
+            top = top.T
+        gap -= top
+        scale = 1.0 + np.abs(top)
+        # |value| ~ |theta| wherever the test is close, so theta's size sets both tolerances
+        binding = gap >= -BINDING_REL * scale
+        self.last_used[binding.any(axis=1) if m > 1 else binding[:, 0]] = self.solves
+        violated = gap > VIOLATION_ABS + VIOLATION_REL * scale
+        violated &= ~self.in_lp[:n, None]
+        cuts = violated.any(axis=1).nonzero()[0]
+        if not cuts.size:
+            return _NONE, _NONE
+        return violated.any(axis=0).nonzero()[0], cuts
 
 
 _NONE: IntArray = np.zeros(0, dtype=np.int64)

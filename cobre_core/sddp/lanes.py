@@ -106,20 +106,14 @@ def run_kernel(
     elif kind == "backward":
         t, iteration, states_t = int(args[0]), int(args[1]), args[2]
         obj, duals = out
-        mine = range(lane, p.tree.count(t), lanes)
-        context = {"iteration": iteration}
-        for k in range(states_t.shape[0] if len(mine) else 0):  # more lanes than openings
-            x = states_t[k]
-            etas = p.realize_openings(t, x, slice(lane, None, lanes))
-            objs, cuts = p.solve_backward_openings(lane, t, x, etas, mine, context)
-            obj[k, lane::lanes] = objs
-            duals[k, lane::lanes] = cuts
+        obj[:, lane::lanes], duals[:, lane::lanes] = p.solve_backward_lane(
+            lane, t, states_t, slice(lane, None, lanes), {"iteration": iteration}
+        )
     elif kind == "bound":
         (obj,) = out
-        mine = range(lane, p.tree.count(0), lanes)
-        etas = p.realize_openings(0, p.initial_state, slice(lane, None, lanes))
-        for o, eta in zip(mine, etas, strict=True):
-            obj[o] = p.solve_value(lane, 0, p.initial_state, eta)
+        first = p.initial_state[None, :]
+        objs, _ = p.solve_backward_lane(lane, 0, first, slice(lane, None, lanes), {})
+        obj[lane::lanes] = objs[0]
     elif kind == "stage_costs":
         (costs,) = out
         for r in range(lane, int(args[0]), lanes):

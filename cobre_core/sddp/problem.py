@@ -8,7 +8,7 @@ so each instance sees the same sequence of warm-started solves whatever the thre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import itemgetter
@@ -294,45 +294,67 @@ class Problem:
         With lazy cuts, pool cuts the solution violates are added and the LP re-solved until
         none is, so the solution is optimal for the LP holding the whole pool.
         """
+        solver = self._solve_once(lane, t, rows, values, eta, context, opening)
+        while self.lazy_cuts and len(self.cuts[t]):
+            missing = self._violated_cuts(lane, t, solver)
+            if not missing.size:
+                break
+            self._readd(lane, t, missing)
+            self._resolve(lane, t, context, opening)
+        return solver
+
+    def _solve_once(
+        self,
+        lane: int,
+        t: int,
+        rows: NDArray[np.int32],
+        values: FloatArray,
+        eta: FloatArray,
+        context: dict | None,
+        opening: int | None,
+    ) -> HighsSolver:
+        """:meth:`_solve_at` without the cut check."""
         solver = self.solvers[lane][t]
         solver.fix_rows(rows, values)
         slp = self.stage_lps[t]
         if slp.has_col_patch:
             solver.set_col_bounds(*slp.col_patch(eta))  # type: ignore[misc]
-        status = solver.solve_with_retries(*self._retry)
-        while status == LpStatus.OPTIMAL and self.lazy_cuts and len(self.cuts[t]):
-            missing = self._violated_cuts(lane, t, solver)
-            if not missing.size:
-                break
-            pool = self.cuts[t]
-            self._add_rows(solver, t, pool.alpha[missing], pool.pi[missing], pool.target[missing])
-            self.rows[lane][t].readded(missing)
-            status = solver.solve_with_retries(*self._retry)
-        if status != LpStatus.OPTIMAL:
-            ctx = dict(context or {})
-            if opening is not None:
-                ctx["opening"] = opening
-            raise SolverError(
-                record(
-                    ErrorKind.SOLVER_FAILURE,
-                    f"stage LP {status.value} at stage {self.case.calendar[t].stage_id}",
-                    "Check bounds and penalties: an infeasible stage usually means a hard bound "
-                    "(storage, thermal minimum) cannot be met; enable the inflow penalty or "
-                    "truncation for negative inflows.",
-                    stage=self.case.calendar[t].stage_id,
-                    solver_status=solver.status_text(),
-                    **ctx,
-                )
-            )
+        self._resolve(lane, t, context, opening)
         return solver
+
+    def _resolve(self, lane: int, t: int, context: dict | None, opening: int | None) -> None:
+        """Solve stage ``t`` of ``lane`` as it is patched; raise unless optimal."""
+        solver = self.solvers[lane][t]
+        status = solver.solve_with_retries(*self._retry)
+        if status == LpStatus.OPTIMAL:
+            return
+        ctx = dict(context or {})
+        if opening is not None:
+            ctx["opening"] = opening
+        raise SolverError(
+            record(
+                ErrorKind.SOLVER_FAILURE,
+                f"stage LP {status.value} at stage {self.case.calendar[t].stage_id}",
+                "Check bounds and penalties: an infeasible stage usually means a hard bound "
+                "(storage, thermal minimum) cannot be met; enable the inflow penalty or "
+                "truncation for negative inflows.",
+                stage=self.case.calendar[t].stage_id,
+                solver_status=solver.status_text(),
+                **ctx,
+            )
+        )
+
+    def _readd(self, lane: int, t: int, cuts: NDArray[np.int64]) -> None:
+        """Put pool cuts ``cuts`` of stage ``t`` back into ``lane``'s LP as rows."""
+        pool = self.cuts[t]
+        solver = self.solvers[lane][t]
+        self._add_rows(solver, t, pool.alpha[cuts], pool.pi[cuts], pool.target[cuts])
+        self.rows[lane][t].readded(cuts)
 
     def _violated_cuts(self, lane: int, t: int, solver: HighsSolver) -> NDArray[np.int64]:
         """Pool cuts of stage ``t`` missing from ``lane``'s LP that its solution violates."""
-        point = np.array(self._check_cols[t](solver.col_values()))
-        d = self.state_dim
-        theta = point[d:].copy()
-        point[d] = 1.0  # (x, 1): the cut values come out of one product
-        return self.rows[lane][t].check(self.cuts[t], theta, point[: d + 1])
+        point = np.array([self._check_cols[t](solver.col_values())])
+        return self.rows[lane][t].check(self.cuts[t], point)[1]
 
     def solve_forward(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None
@@ -358,29 +380,50 @@ class Problem:
         solver = self._patch_and_solve(lane, t, state, eta, context)
         return solver.objective(), solver.row_duals_at(self._fix_rows[t])
 
-    def solve_backward_openings(
-        self,
-        lane: int,
-        t: int,
-        state: FloatArray,
-        etas: FloatArray,
-        openings: Sequence[int],
-        context: dict,
-    ) -> tuple[list[float], list[list[float]]]:
-        """:meth:`solve_backward` for each noise vector of ``etas`` at one state, in order.
+    def solve_backward_lane(
+        self, lane: int, t: int, states: FloatArray, openings: slice, context: dict
+    ) -> tuple[FloatArray, FloatArray]:
+        """:meth:`solve_backward` of ``lane`` at stage ``t`` for every state of ``states``
+        ``(F, dim)`` and every opening ``openings`` selects, states first, openings in order.
 
-        The backward pass's hot loop: the row bounds of every opening come from one
-        vectorised patch. ``openings`` names each row of ``etas`` for error records.
+        The backward pass's hot loop; returns objectives ``(F, m)`` and state-row duals
+        ``(F, m, dim)``. The row bounds of a state's openings come from one vectorised patch, and
+        with lazy cuts one product checks all the solutions at once: a solve whose solution
+        violates a pool cut outside the LP is redone, after those cuts are added, until none is
+        (:meth:`_solve_at`). Every accepted solution satisfies the whole pool, as one by one.
         """
-        rows, values = self.stage_lps[t].row_patches(state, etas)
+        slp = self.stage_lps[t]
+        solver = self.solvers[lane][t]
+        numbers = range(self.tree.count(t))[openings]
+        shape = (states.shape[0], len(numbers))
+        if not len(numbers):  # more lanes than openings
+            return np.zeros(shape), np.zeros((*shape, self.state_dim))
+        jobs = []
+        for x in states:
+            etas = self.realize_openings(t, x, openings)
+            rows, values = slp.row_patches(x, etas)
+            jobs += [(rows, v, eta, o) for v, eta, o in zip(values, etas, numbers, strict=True)]
         fix = self._fix_rows[t]
-        objs: list[float] = []
-        duals: list[list[float]] = []
-        for i, o in enumerate(openings):
-            solver = self._solve_at(lane, t, rows, values[i], etas[i], context, o)
-            objs.append(solver.objective())
-            duals.append(solver.row_duals_at(fix))
-        return objs, duals
+        objs = np.empty(len(jobs))
+        duals = np.empty((len(jobs), self.state_dim))
+        checking = self.lazy_cuts and len(self.cuts[t]) > 0
+        read = self._check_cols[t]
+        points = []
+        for j, (rows, values, eta, o) in enumerate(jobs):
+            self._solve_once(lane, t, rows, values, eta, context, o)
+            objs[j] = solver.objective()
+            duals[j] = solver.row_duals_at(fix)
+            if checking:
+                points.append(read(solver.col_values()))
+        if checking:
+            redo, missing = self.rows[lane][t].check(self.cuts[t], np.array(points))
+            if missing.size:
+                self._readd(lane, t, missing)
+                for j in redo.tolist():
+                    self._solve_at(lane, t, *jobs[j][:3], context, jobs[j][3])
+                    objs[j] = solver.objective()
+                    duals[j] = solver.row_duals_at(fix)
+        return objs.reshape(shape), duals.reshape((*shape, self.state_dim))
 
     def solve_value(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None

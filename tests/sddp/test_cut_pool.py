@@ -68,7 +68,7 @@ def test_review_drops_rows_not_binding_for_keep_reviews_reviews() -> None:
     rows = CutRows(first_row=0)
     rows.appended(2)
     for _ in range(cut_pool.KEEP_REVIEWS + 1):
-        rows.check(pool, np.array([8.0]), np.array([8.0, 1.0]))  # only cut 0 binds at x = 8
+        rows.check(pool, np.array([[8.0, 8.0]]))  # only cut 0 binds at x = 8
         assert rows.review().size == 0 or rows.members.tolist() == [0]
     assert rows.members.tolist() == [0]
     assert rows.in_lp.tolist() == [True, False]
@@ -81,9 +81,10 @@ def test_check_reports_violated_cuts_outside_the_lp_only() -> None:
     rows.in_lp[:] = [True, False, True]
     rows.members = np.array([0, 2])
     # at x = 2, theta = 2: cut 1 (value 8) and cut 2 (value 18) are violated; 2 is in the LP
-    assert rows.check(pool, np.array([2.0]), np.array([2.0, 1.0])).tolist() == [1]
+    solves, cuts = rows.check(pool, np.array([[2.0, 2.0]]))
+    assert solves.tolist() == [0] and cuts.tolist() == [1]
     # within the tolerance is not a violation
-    assert rows.check(pool, np.array([8.0 - 1e-9]), np.array([2.0, 1.0])).tolist() == []
+    assert rows.check(pool, np.array([[2.0, 8.0 - 1e-9]]))[1].tolist() == []
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +152,21 @@ def test_lazy_training_converges_to_the_extensive_form(toy_4x3_dir: Path) -> Non
     held = sum(len(r.members) for rows in problem.rows for r in rows)
     assert held < sum(len(p) for p in problem.cuts) * problem.num_lanes
     assert outcome.history[-1].lower_bound == pytest.approx(exact, rel=1e-6)
+
+
+def test_a_batch_of_backward_solves_redoes_the_ones_that_violate_absent_cuts(
+    trained: Problem,
+) -> None:
+    stripped = full_copy(trained, lazy=True)
+    full = full_copy(trained, lazy=False)
+    t, lane = 1, 0
+    rows = stripped.rows[lane][t]
+    stripped.solvers[lane][t].delete_rows(rows.first_row + np.arange(rows.members.size))
+    rows.in_lp[:] = False
+    rows.members = rows.members[:0]
+    states = np.array([trained.initial_state, 0.5 * trained.initial_state])
+    every = slice(None)
+    objs, _ = stripped.solve_backward_lane(lane, t, states, every, {})
+    want, _ = full.solve_backward_lane(lane, t, states, every, {})
+    assert objs == pytest.approx(want, rel=1e-9)
+    assert rows.members.size > 0  # the violated cuts came back as rows
