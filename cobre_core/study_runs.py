@@ -261,6 +261,7 @@ def train(
         output_directory=Path(output_dir) if output_dir is not None else None,
         extra={
             "solve_seconds": trainer.solve_seconds,
+            "highs_call_seconds": trainer.call_seconds,
             "case": case,
             "cuts_removed": sum(pool.removed for pool in problem.cuts),
             "peak_active": max(

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cobre_core.errors import CobreError, ErrorKind, ErrorRecord, SolverError, record
-from cobre_core.sddp.lanes import allocate, cumulative_discounts, owned, run_kernel
+from cobre_core.sddp.lanes import LaneStats, allocate, cumulative_discounts, owned, run_kernel
 from cobre_core.sddp.problem import Problem
 
 FloatArray = NDArray[np.float64]
@@ -94,7 +94,8 @@ def _worker(conn: _Duplex) -> None:
                 _, t, keep = msg
                 problem.remove_cuts(t, keep)
             elif op == "stats":
-                conn.send(("ok", (problem.lp_solves(), problem.solve_seconds())))
+                stats = (problem.lp_solves(), problem.solve_seconds(), problem.call_seconds())
+                conn.send(("ok", stats))
         except BaseException as exc:
             conn.send(("error", _error_payload(exc)))
 
@@ -170,7 +171,7 @@ class ProcessLanes:
         n = max(1, min(int(workers), self.lanes))
         self.owned: list[list[int]] = [list(range(w, self.lanes, n)) for w in range(n)]
         snap = snapshot_cuts(problem)
-        self._final_stats: tuple[int, float] = (0, 0.0)
+        self._final_stats = LaneStats(0, 0.0, 0.0)
         self.conns: list[_Duplex] = []
         self.procs: list[subprocess.Popen[bytes]] = []
         try:
@@ -233,17 +234,14 @@ class ProcessLanes:
                 self._send(conn, ("remove_cuts", t, keep))
         return removed
 
-    def stats(self) -> tuple[int, float]:
+    def stats(self) -> LaneStats:
         """LP solves and seconds inside HiGHS summed over the workers (kept after close)."""
         if not self.conns:
             return self._final_stats
-        solves, seconds = 0, 0.0
         for conn in self.conns:
             self._send(conn, ("stats",))
-        for conn in self.conns:
-            n, sec = self._reply(conn)
-            solves, seconds = solves + n, seconds + sec
-        return solves, seconds
+        parts = [self._reply(conn) for conn in self.conns]
+        return LaneStats(*(sum(column) for column in zip(*parts, strict=True)))
 
     def close(self) -> None:
         if self.conns:

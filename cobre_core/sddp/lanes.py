@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -123,6 +123,15 @@ def run_kernel(
         raise ValueError(f"unknown lane work {kind!r}")
 
 
+class LaneStats(NamedTuple):
+    """LP solves of the lanes and their seconds inside HiGHS: in ``run()``, and in the other
+    HiGHS calls (bound patches, cut rows added and deleted, solution copies)."""
+
+    solves: int
+    solve_seconds: float
+    call_seconds: float
+
+
 class LaneRunner(Protocol):
     """Runs lane work and keeps every lane's LPs in step with the cut pools."""
 
@@ -139,7 +148,7 @@ class LaneRunner(Protocol):
 
     def remove_cuts(self, t: int, keep: NDArray[np.bool_]) -> int: ...
 
-    def stats(self) -> tuple[int, float]: ...
+    def stats(self) -> LaneStats: ...
 
     def close(self) -> None: ...
 
@@ -180,9 +189,9 @@ class ThreadLanes:
     def remove_cuts(self, t: int, keep: NDArray[np.bool_]) -> int:
         return self.p.remove_cuts(t, keep)
 
-    def stats(self) -> tuple[int, float]:
+    def stats(self) -> LaneStats:
         """LP solves and seconds inside HiGHS of this process's lanes."""
-        return self.p.lp_solves(), self.p.solve_seconds()
+        return LaneStats(self.p.lp_solves(), self.p.solve_seconds(), self.p.call_seconds())
 
     def close(self) -> None:
         if self.pool is not None:

@@ -112,7 +112,8 @@ class Trainer:
         self.selection = selection
         self.parallel = parallel
         self.lp_solves = 0
-        self.solve_seconds = 0.0
+        self.solve_seconds = 0.0  # inside HiGHS run()
+        self.call_seconds = 0.0  # inside the other HiGHS calls
         self.visited: list[list[FloatArray]] = [[] for _ in range(problem.num_stages)]
 
     def _lane_runner(self) -> LaneRunner:
@@ -282,7 +283,7 @@ class Trainer:
                     break
         finally:
             try:
-                self.lp_solves, self.solve_seconds = lanes.stats()
+                self.lp_solves, self.solve_seconds, self.call_seconds = lanes.stats()
             finally:
                 lanes.close()
             out.wall_seconds = time.perf_counter() - start

@@ -86,7 +86,9 @@ class HighsSolver:
         self.num_cols = lp.num_cols
         self.num_rows = lp.num_rows
         self.solves = 0
-        self.solve_seconds = 0.0
+        self.solve_seconds = 0.0  # inside run()
+        # inside the other HiGHS calls: bound patches, row adds and deletes, solution copies
+        self.call_seconds = 0.0
         self._solution: highspy.HighsSolution | None = None  # fetched once per solve
 
     def set_row_bounds(self, rows: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
@@ -96,7 +98,10 @@ class HighsSolver:
         :meth:`StageLp.row_patch <cobre_core.solver.stage_lp.StageLp.row_patch>` returns them.
         """
         idx = _indices(rows)
-        self._h.changeRowsBounds(idx.size, idx, _bounds(lower, idx.size), _bounds(upper, idx.size))
+        lo, hi = _bounds(lower, idx.size), _bounds(upper, idx.size)
+        t0 = time.perf_counter()
+        self._h.changeRowsBounds(idx.size, idx, lo, hi)
+        self.call_seconds += time.perf_counter() - t0
 
     def fix_rows(self, rows: NDArray[np.int32], values: NDArray[np.float64]) -> None:
         """Set both bounds of ``rows`` to ``values`` (equality rows; the solve hot path).
@@ -105,12 +110,17 @@ class HighsSolver:
         :meth:`StageLp.row_patch <cobre_core.solver.stage_lp.StageLp.row_patch>` returns them;
         nothing is converted or checked.
         """
+        t0 = time.perf_counter()
         self._h.changeRowsBounds(rows.size, rows, values, values)
+        self.call_seconds += time.perf_counter() - t0
 
     def set_col_bounds(self, cols: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Patch the bounds of the given columns (scalars broadcast; +-inf means no bound)."""
         idx = _indices(cols)
-        self._h.changeColsBounds(idx.size, idx, _bounds(lower, idx.size), _bounds(upper, idx.size))
+        lo, hi = _bounds(lower, idx.size), _bounds(upper, idx.size)
+        t0 = time.perf_counter()
+        self._h.changeColsBounds(idx.size, idx, lo, hi)
+        self.call_seconds += time.perf_counter() - t0
 
     def add_rows(
         self,
@@ -124,15 +134,17 @@ class HighsSolver:
         n = int(np.asarray(lower).size)
         if n == 0:
             return
-        self._h.addRows(
-            n,
+        args = (
             _floats(lower),
             _floats(upper),
             int(np.asarray(index).size),
-            np.ascontiguousarray(starts, dtype=np.int32),
-            np.ascontiguousarray(index, dtype=np.int32),
+            _indices(starts),
+            _indices(index),
             _floats(value),
         )
+        t0 = time.perf_counter()
+        self._h.addRows(n, *args)
+        self.call_seconds += time.perf_counter() - t0
         self.num_rows += n
 
     def add_columns(
@@ -163,7 +175,9 @@ class HighsSolver:
         idx = np.unique(_indices(rows))
         if idx.size == 0:
             return
+        t0 = time.perf_counter()
         self._h.deleteRows(int(idx.size), idx)
+        self.call_seconds += time.perf_counter() - t0
         self.num_rows -= int(idx.size)
 
     def solve(self) -> LpStatus:
@@ -257,7 +271,9 @@ class HighsSolver:
     def _fetched(self) -> highspy.HighsSolution:
         """The last solve's solution, fetched from HiGHS once per solve (readers share it)."""
         if self._solution is None:
+            t0 = time.perf_counter()
             self._solution = self._h.getSolution()
+            self.call_seconds += time.perf_counter() - t0
         return self._solution
 
     def primal(self) -> NDArray[np.float64]:

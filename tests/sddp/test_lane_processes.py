@@ -42,6 +42,8 @@ def test_processes_match_threads_exactly(region: Path, training: dict) -> None:
     procs = train(region, cfg, threads=2, parallel="processes")
     assert history(procs) == history(threads)
     assert procs.lp_solves == threads.lp_solves
+    for run in (threads, procs):  # time inside HiGHS: run(), then patches, rows and reads
+        assert run.extra["solve_seconds"] > 0 and run.extra["highs_call_seconds"] > 0
     assert procs.total_cuts == threads.total_cuts
     for a, b in zip(procs.policy.stages, threads.policy.stages, strict=True):
         assert np.array_equal(a.intercepts, b.intercepts)

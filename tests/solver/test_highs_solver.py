@@ -89,3 +89,15 @@ def test_solves_after_another_highs_started_the_scheduler_with_other_threads() -
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("ok")
+
+
+def test_time_inside_highs_is_split_between_run_and_the_other_calls() -> None:
+    s = _lp()
+    assert s.solve_seconds == 0.0 and s.call_seconds == 0.0
+    s.fix_rows(np.array([0], dtype=np.int32), np.array([5.0]))
+    patched = s.call_seconds
+    assert patched > 0.0 and s.solve_seconds == 0.0
+    assert s.solve() == LpStatus.OPTIMAL
+    assert s.solve_seconds > 0.0 and s.call_seconds == patched
+    s.primal_at([0])
+    assert s.call_seconds > patched  # the solution copy
