@@ -147,7 +147,7 @@ class Study:
         output_dir: str | Path | None = None,
         config_overrides: Mapping[str, Any] | None = None,
         cancel: threading.Event | None = None,
-        parallel: str = "threads",
+        parallel: str = "auto",
     ) -> TrainingResult:
         """Train a policy on the case; returns the TrainingResult and records the run.
 
@@ -155,7 +155,9 @@ class Study:
         called once per iteration with its convergence record, or None. ``output_dir``
         defaults to the study's. ``config_overrides`` apply to this run only. A cancelled run
         returns normally with ``termination_reason == "cancelled"``. ``parallel="processes"``
-        runs the ``threads`` workers as processes (same results; worth it for long runs).
+        runs the ``threads`` workers as processes (same results; worth it for long runs),
+        ``"threads"`` in this process; ``"auto"`` picks processes for a long run on 2+ workers
+        (:func:`cobre_core.study_runs.choose_parallel`).
         """
         overrides = dict(config_overrides or {})
         case = resolve_case(self._case, overrides)

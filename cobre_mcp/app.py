@@ -54,9 +54,10 @@ class ServerSettings:
     """Jobs that run at once; further ones queue. One uses both cores through solver threads."""
     default_threads: int = 1
     """Solver threads for train/simulate when the call does not say."""
-    parallel: str = "threads"
-    """How train runs its workers: "threads", or "processes" (worker interpreters: real
-    parallel HiGHS solves, same results, about a second to start)."""
+    parallel: str = "auto"
+    """How train runs its workers: "threads", "processes" (worker interpreters: real parallel
+    HiGHS solves, same results, about a second to start), or "auto": processes for a long run
+    on 2+ threads (``cobre_core.study_runs.choose_parallel``)."""
     plain_errors: bool = field(default_factory=lambda: env_flag(ENV_PLAIN_ERRORS))
     """Error records only as text, not structuredContent (for clients that reject them)."""
 

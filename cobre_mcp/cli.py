@@ -60,10 +60,11 @@ def _server_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=1, help="default solver threads per job")
     p.add_argument(
         "--parallel",
-        choices=("threads", "processes"),
-        default="threads",
+        choices=("auto", "threads", "processes"),
+        default="auto",
         help="run a training's workers as threads or as processes (same results; processes "
-        "solve truly in parallel, and take about a second to start)",
+        "solve truly in parallel, and take about a second to start); auto (default): processes "
+        "for a long run on 2+ threads",
     )
     p.add_argument(
         "--plain-errors",

@@ -51,7 +51,7 @@ def train_runner(
     overrides: dict[str, Any],
     output_dir: Path,
     threads: int,
-    parallel: str = "threads",
+    parallel: str = "auto",
 ) -> Runner:
     """Training into ``output_dir`` (``training/`` and ``policy/``)."""
 

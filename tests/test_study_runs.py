@@ -35,3 +35,45 @@ def test_run_can_skip_the_simulation(tmp_path: Path) -> None:
     summary = cobre_core.run(case, output_dir=tmp_path / "out", skip_simulation=True)
     assert summary["simulation"] is None
     assert not (tmp_path / "out" / "simulation").exists()
+
+
+def _with_limit(case_dir: Path, limit: int | None) -> cobre_core.Case:
+    from cobre_core.loader import load_case
+    from cobre_core.study_runs import resolve_case
+
+    rules = (
+        [{"type": "iteration_limit", "limit": limit}]
+        if limit
+        else [{"type": "time_limit", "seconds": 60}]
+    )
+    return resolve_case(load_case(case_dir), {"training": {"stopping_rules": rules}})
+
+
+def test_auto_parallel_picks_processes_only_for_long_runs_on_several_workers(
+    tmp_path: Path,
+) -> None:
+    from cobre_core.study_runs import PROCESSES_MIN_SOLVES, choose_parallel
+
+    root = write_example("toy", tmp_path / "toy")
+    short, endless = _with_limit(root, 2), _with_limit(root, None)
+    per_iteration = (short.config.training.forward_passes or 1) * sum(
+        s.num_openings + 1 for s in short.stages
+    )
+    long = _with_limit(root, PROCESSES_MIN_SOLVES // per_iteration + 1)
+    assert choose_parallel("auto", 2, short) == "threads"
+    assert choose_parallel("auto", 2, long) == "processes"
+    assert choose_parallel("auto", 2, endless) == "processes"  # no iteration limit
+    assert choose_parallel("auto", 1, long) == "threads"  # one worker: nothing to overlap
+    assert choose_parallel("threads", 2, long) == "threads"  # an explicit mode stands
+
+
+def test_an_unknown_parallel_mode_is_a_structured_error(tmp_path: Path) -> None:
+    import pytest
+
+    from cobre_core.errors import CobreError
+
+    root = write_example("toy", tmp_path / "toy")
+    with pytest.raises(CobreError) as err:
+        cobre_core.train(root, threads=2, parallel="fibers")
+    assert err.value.records[0].kind == "InvalidEnum"
+    assert err.value.records[0].context["field"] == "parallel"
