@@ -20,6 +20,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
@@ -32,6 +33,12 @@ from cobre_core.sddp.lanes import LaneStats, allocate, cumulative_discounts, own
 from cobre_core.sddp.problem import Problem
 
 FloatArray = NDArray[np.float64]
+
+SPIN_SECONDS = 0.002
+"""How long an idle worker polls for its next message before it blocks. Work arrives within a
+few milliseconds during training, and a blocked worker's core may have gone to sleep: measured
+here, a round trip to a worker took 92 us blocked against 31 us polling (163 against 62 us after
+a 0.5 ms pause of the main process)."""
 
 _SNAPSHOT = tuple[list[tuple[FloatArray, FloatArray, NDArray[np.int64]]], bool]
 
@@ -74,7 +81,7 @@ def _worker(conn: _Duplex) -> None:
         return
     while True:
         try:
-            msg = conn.recv()
+            msg = conn.recv_soon(SPIN_SECONDS)
         except EOFError:
             return
         op = msg[0]
@@ -140,6 +147,17 @@ class _Duplex:
         self._w.send(obj)
 
     def recv(self) -> Any:
+        return self._r.recv()
+
+    def recv_soon(self, spin_seconds: float) -> Any:
+        """:meth:`recv`, polling (and yielding the CPU) for up to ``spin_seconds`` before
+        blocking: a message expected soon then arrives without a sleeping core's wake-up."""
+        poll = self._r.poll
+        deadline = time.perf_counter() + spin_seconds
+        while not poll(0):
+            if time.perf_counter() > deadline:
+                break
+            os.sched_yield()
         return self._r.recv()
 
     def close(self) -> None:

@@ -82,3 +82,27 @@ def test_workers_see_boundary_cuts(region: Path, tmp_path: Path) -> None:
     procs = train(region, bounded, threads=2, parallel="processes")
     assert history(procs) == history(threads)
     assert history(threads) != history(train(region, cfg, threads=2))  # the boundary mattered
+
+
+def test_recv_soon_gets_messages_sent_before_and_after_its_polling_ends() -> None:
+    import os
+    import threading
+    import time
+
+    from cobre_core.sddp.lane_processes import _Duplex
+
+    a_r, b_w = os.pipe()
+    b_r, a_w = os.pipe()
+    a, b = _Duplex(a_r, a_w), _Duplex(b_r, b_w)
+    try:
+        b.send(("now",))
+        assert a.recv_soon(0.01) == ("now",)  # already there: taken while polling
+        later = threading.Timer(0.05, lambda: b.send(("later",)))
+        later.start()
+        t0 = time.perf_counter()
+        assert a.recv_soon(0.001) == ("later",)  # polling gave up; the blocking read waits
+        assert time.perf_counter() - t0 >= 0.04
+        later.join()
+    finally:
+        a.close()
+        b.close()
