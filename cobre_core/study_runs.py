@@ -7,6 +7,7 @@ output directory. Outputs follow Cobre's layout and are published atomically.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -221,7 +222,7 @@ def choose_parallel(parallel: str, threads: int, case: Case) -> str:
         )
     if parallel != "auto":
         return parallel
-    if threads < 2:
+    if threads < 2 or os.name != "posix":  # workers are spawned with inherited pipe fds
         return "threads"
     training = case.config.training
     limits = [r.limit for r in rules_from_config(training) if isinstance(r, IterationLimit)]

@@ -3,12 +3,13 @@
 A stage's :class:`CutPool` holds every cut of its future cost, ``theta_target >= alpha + pi . x``,
 in scaled units. A solver's LP need not hold them all: :class:`CutRows` records which pool cuts sit
 in one lane's LP of the stage, in row order. A solve of that LP is only accepted once no pool cut
-outside it is violated at its solution (one matrix product checks every cut, for one solution or
-a batch of them); violated cuts are added and the LP re-solved from its basis. The accepted solution then satisfies every pool cut, so
-it is optimal for the LP with the whole pool: same objective, and its duals (zero on the absent
-cuts) are optimal duals of that LP. Rows whose cut has not been binding for a while are dropped
-(:meth:`CutRows.review`), which keeps the LPs small: HiGHS's cost per solve grows with the row count
-(measured on 4ree, about 0.15 ms plus 1.1 us per row, before any pivot).
+outside it is violated at its solution (one matrix product checks every cut, for one solution or a
+batch of them); violated cuts are added and the LP re-solved from its basis. The accepted solution
+then satisfies every pool cut, so it is optimal for the LP with the whole pool: same objective, and
+its duals (zero on the absent cuts) are optimal duals of that LP. Rows whose cut has not been
+binding for a while are dropped (:meth:`CutRows.review`), which keeps the LPs small: HiGHS's cost
+per solve grows with the row count (measured on 4ree, about 0.15 ms plus 1.1 us per row, before
+any pivot).
 
 Each lane decides its rows from its own sequence of solves, so results do not depend on how many
 threads or processes run the lanes.
