@@ -287,39 +287,27 @@ class Problem:
         eta: FloatArray,
         context: dict | None,
         opening: int | None = None,
+        check: bool = True,
     ) -> HighsSolver:
         """Fix ``rows`` to ``values`` (and the noise's column bounds) on stage ``t`` of ``lane``
         and solve; raise unless optimal (the error names ``context`` and ``opening``).
 
-        With lazy cuts, pool cuts the solution violates are added and the LP re-solved until
-        none is, so the solution is optimal for the LP holding the whole pool.
+        With lazy cuts and ``check``, pool cuts the solution violates are added and the LP
+        re-solved until none is, so the solution is optimal for the LP holding the whole pool.
+        Without ``check`` the caller checks (:meth:`solve_backward_lane`, for a batch at once).
         """
-        solver = self._solve_once(lane, t, rows, values, eta, context, opening)
-        while self.lazy_cuts and len(self.cuts[t]):
-            missing = self._violated_cuts(lane, t, solver)
-            if not missing.size:
-                break
-            self._readd(lane, t, missing)
-            self._resolve(lane, t, context, opening)
-        return solver
-
-    def _solve_once(
-        self,
-        lane: int,
-        t: int,
-        rows: NDArray[np.int32],
-        values: FloatArray,
-        eta: FloatArray,
-        context: dict | None,
-        opening: int | None,
-    ) -> HighsSolver:
-        """:meth:`_solve_at` without the cut check."""
         solver = self.solvers[lane][t]
         solver.fix_rows(rows, values)
         slp = self.stage_lps[t]
         if slp.has_col_patch:
             solver.set_col_bounds(*slp.col_patch(eta))  # type: ignore[misc]
         self._resolve(lane, t, context, opening)
+        while check and self.lazy_cuts and len(self.cuts[t]):
+            missing = self._violated_cuts(lane, t, solver)
+            if not missing.size:
+                break
+            self._readd(lane, t, missing)
+            self._resolve(lane, t, context, opening)
         return solver
 
     def _resolve(self, lane: int, t: int, context: dict | None, opening: int | None) -> None:
@@ -410,7 +398,7 @@ class Problem:
         read = self._check_cols[t]
         points = []
         for j, (rows, values, eta, o) in enumerate(jobs):
-            self._solve_once(lane, t, rows, values, eta, context, o)
+            self._solve_at(lane, t, rows, values, eta, context, o, check=False)
             objs[j] = solver.objective()
             duals[j] = solver.row_duals_at(fix)
             if checking:

@@ -123,29 +123,18 @@ class StageLp:
         """Row indices and bounds that set the incoming state and the noise realisation.
 
         The rows are :attr:`patch_rows` (fixed per stage); lower and upper bound are the same
-        array.
+        array. One row of :meth:`row_patches`.
         """
-        n = self.z_base.size
-        d = state.size
-        vals = np.empty(self.patch_rows.size)
-        vals[:d] = state
-        np.multiply(self.z_sigma, eta[:n], out=vals[d : d + n])
-        vals[d : d + n] += self.z_base
-        load = self._load_patch
-        if load is not None:
-            mean, std, factor = load
-            draw = eta[n : n + mean.shape[0], None]
-            level = np.maximum(0.0, mean + std * draw)
-            vals[d + n :] = (level * factor).ravel()
-        return self.patch_rows, vals, vals
+        rows, values = self.row_patches(state, eta[None, :])
+        bounds = values[0]
+        return rows, bounds, bounds
 
     def row_patches(
         self, state: FloatArray, etas: FloatArray
     ) -> tuple[NDArray[np.int32], FloatArray]:
-        """:meth:`row_patch` for each noise vector of ``etas`` ``(m, dim)`` at one state.
-
-        Returns the rows and their values ``(m, rows)``; row ``i`` equals the bounds
-        ``row_patch(state, etas[i])`` gives, bit for bit, computed in one go.
+        """The row bounds that set the incoming state and each noise vector of ``etas``
+        ``(m, dim)``: the rows (:attr:`patch_rows`) and their values ``(m, rows)``, computed in
+        one go (a backward pass patches all of a state's openings at once).
         """
         n = self.z_base.size
         d = state.size
