@@ -6,9 +6,8 @@ import platform
 from datetime import UTC, datetime
 from typing import Any
 
-import highspy
-
 import cobre_core
+from cobre_core.solver.highs_solver import HIGHS_VERSION
 
 
 def now_iso() -> str:
@@ -24,7 +23,7 @@ def run_header(
         "cobre_version": f"cobre-mcp {cobre_core.__version__}",
         "hostname": platform.node(),
         "solver": "highs",
-        "solver_version": highspy.Highs().version(),
+        "solver_version": HIGHS_VERSION,
         "started_at": started_at,
         "completed_at": completed_at,
         "duration_seconds": float(duration_seconds),

@@ -54,6 +54,31 @@ _RETRY_LADDER: tuple[dict[str, object], ...] = (
 )
 
 
+def _first_highs_quietly() -> highspy.Highs:
+    """The process's first ``highspy.Highs``, built while fd 1 points at stderr.
+
+    HiGHS writes a banner straight to file descriptor 1 the first time a process builds an
+    instance, whatever its later ``output_flag``. That broke stdout that carries data: the JSON of
+    ``cobre-mcp call`` and of the CLI's other commands. Built once, at import, so every later
+    instance is silent. A thread writing to fd 1 during these microseconds would land on stderr
+    (only possible when this module is imported late by a threaded host).
+    """
+    try:
+        saved = os.dup(1)
+    except OSError:  # no fd 1 at all: nothing to protect
+        return highspy.Highs()
+    try:
+        os.dup2(2, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+HIGHS_VERSION: str = _first_highs_quietly().version()
+"""Version of the HiGHS library in use (run metadata's ``solver_version``)."""
+
+
 class LpStatus(StrEnum):
     """Outcome of a solve, reduced to what the algorithm needs."""
 

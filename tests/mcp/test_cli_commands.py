@@ -90,3 +90,18 @@ def test_serve_freezes_the_start_up_heap_before_serving(tmp_path: Path, monkeypa
     assert main(args) == 0
     assert seen[0] == -1  # frozen, then served
     assert len(seen) == 2
+
+
+def test_call_stdout_is_only_json_in_a_fresh_process(tmp_path: Path) -> None:
+    """HiGHS prints a banner to fd 1 on a process's first instance; ``call`` output must still
+    parse as one JSON document (the test runs a new process, where that first instance is)."""
+    import subprocess
+    import sys
+
+    write_example("toy", tmp_path / "case")
+    args = ["--allow-write", "--state-dir", str(tmp_path / "state"), "train"]
+    job = '{"case_dir": "case", "iterations": 2}'
+    cmd = [sys.executable, "-m", "cobre_mcp", "call", *args, job]
+    out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["status"] == "completed"

@@ -101,3 +101,20 @@ def test_time_inside_highs_is_split_between_run_and_the_other_calls() -> None:
     assert s.solve_seconds > 0.0 and s.call_seconds == patched
     s.primal_at([0])
     assert s.call_seconds > patched  # the solution copy
+
+
+def test_highs_banner_never_reaches_stdout() -> None:
+    """Importing the solver module builds the process's first HiGHS instance with fd 1 sent to
+    stderr, so no later instance prints HiGHS's start-up banner on stdout."""
+    import subprocess
+    import sys
+
+    script = (
+        "import highspy\n"
+        "from cobre_core.solver.highs_solver import HIGHS_VERSION\n"
+        "highspy.Highs()\n"
+        "print(HIGHS_VERSION == highspy.Highs().version())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "True\n"
