@@ -177,29 +177,53 @@ class CutRows:
         if n == 0 or m == 0:
             return _NONE, _NONE
         d = pool.dim
-        augmented = points[:, : d + 1].copy()
-        augmented[:, d] = 1.0
-        gap = pool._cut[:n] @ augmented.T  # (n, m): alpha + pi . x, then minus theta
-        if points.shape[1] == d + 1:
-            top = points[:, d]  # one theta: (m,) broadcasts over the cuts
-        else:
-            top = points[:, d + pool._target[:n]]  # (m, n): each cut's own theta
-            top = top.T
-        gap -= top
-        scale = 1.0 + np.abs(top)
-        # |value| ~ |theta| wherever the test is close, so theta's size sets both tolerances
-        binding = gap >= -BINDING_REL * scale
+        cut = pool._cut[:n]
+        if m == 1 and points.shape[1] == d + 1:
+            return self._check_one(cut, points[0], n)
+        if points.shape[1] == d + 1:  # one theta per solve: (m,), broadcast over the cuts
+            theta = points[:, d].copy()
+            points = points.copy()
+            points[:, d] = 1.0
+            value = cut @ points.T  # (n, m): alpha + pi . x
+        else:  # multi-cut: each cut bounds its own theta, (n, m)
+            theta = points[:, d + pool._target[:n]].T
+            value = cut[:, :d] @ points[:, :d].T
+            value += cut[:, d:]
+        # |value| ~ |theta| wherever a test is close, so theta's size sets both tolerances
+        scale = np.abs(theta)
+        scale += 1.0
+        binding = value >= theta - BINDING_REL * scale
         self.last_used[binding.any(axis=1) if m > 1 else binding[:, 0]] = self.solves
-        violated = gap > VIOLATION_ABS + VIOLATION_REL * scale
+        violated = value > theta + (VIOLATION_ABS + VIOLATION_REL * scale)
+        if not violated.any():  # the usual case: rows in the LP hold at its solution
+            return _NONE, _NONE
         violated &= ~self.in_lp[:n, None]
         cuts = violated.any(axis=1).nonzero()[0]
         if not cuts.size:
             return _NONE, _NONE
         return violated.any(axis=0).nonzero()[0], cuts
 
+    def _check_one(self, cut: FloatArray, point: FloatArray, n: int) -> tuple[IntArray, IntArray]:
+        """:meth:`check` of one solution with one theta, on 1-d arrays (the forward pass's case:
+        half the numpy time of the batch path's ``(n, 1)`` broadcasts)."""
+        d = point.size - 1
+        theta = float(point[d])
+        x = point.copy()
+        x[d] = 1.0
+        value = cut @ x  # (n,): alpha + pi . x
+        scale = abs(theta) + 1.0
+        self.last_used[:n][value >= theta - BINDING_REL * scale] = self.solves
+        violated = value > theta + (VIOLATION_ABS + VIOLATION_REL * scale)
+        if not violated.any():
+            return _NONE, _NONE
+        cuts = (violated & ~self.in_lp[:n]).nonzero()[0]
+        return (_FIRST if cuts.size else _NONE), cuts
+
 
 _NONE: IntArray = np.zeros(0, dtype=np.int64)
 _NONE.flags.writeable = False
+_FIRST: IntArray = np.zeros(1, dtype=np.int64)
+_FIRST.flags.writeable = False
 
 
 def _grown(a: NDArray, shape: tuple[int, ...]) -> NDArray:

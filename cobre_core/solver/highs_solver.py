@@ -115,6 +115,7 @@ class HighsSolver:
         # inside the other HiGHS calls: bound patches, row adds and deletes, solution copies
         self.call_seconds = 0.0
         self._solution: highspy.HighsSolution | None = None  # fetched once per solve
+        self._cols: list[float] | None = None  # its column values, converted once per solve
 
     def set_row_bounds(self, rows: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Patch the bounds of the given rows (scalars broadcast; +-inf means no bound).
@@ -215,11 +216,13 @@ class HighsSolver:
         self._h.run()
         self.solve_seconds += time.perf_counter() - t0
         self.solves += 1
-        self._solution = None
-        status = _STATUS.get(self._h.getModelStatus(), LpStatus.ERROR)
-        if status == LpStatus.ERROR and self._h.getModelStatus() == _NOT_RUN:
-            status = self._adopt_scheduler()
-        return status
+        self._solution = self._cols = None
+        status = self._h.getModelStatus()
+        if status == _OPTIMAL:
+            return LpStatus.OPTIMAL
+        if status == _NOT_RUN:
+            return self._adopt_scheduler()
+        return _STATUS.get(status, LpStatus.ERROR)
 
     def _adopt_scheduler(self) -> LpStatus:
         """Re-run with the thread count of HiGHS's process-wide task scheduler.
@@ -310,12 +313,15 @@ class HighsSolver:
         return np.array(self._fetched().row_dual, dtype=np.float64)
 
     def col_values(self) -> list[float]:
-        """All column values of the last solve, as a list."""
-        return self._fetched().col_value
+        """All column values of the last solve, as a list (converted once per solve; do not
+        modify it)."""
+        if self._cols is None:
+            self._cols = self._fetched().col_value
+        return self._cols
 
     def primal_at(self, cols: Sequence[int]) -> list[float]:
         """Values of the given columns, in order (no numpy array)."""
-        values = self._fetched().col_value
+        values = self.col_values()
         return [values[j] for j in cols]
 
     def row_duals_at(self, rows: Sequence[int]) -> list[float]:
@@ -333,6 +339,7 @@ class HighsSolver:
 
 
 _NOT_RUN = highspy.HighsModelStatus.kNotset
+_OPTIMAL = highspy.HighsModelStatus.kOptimal
 
 _STATUS: dict[highspy.HighsModelStatus, LpStatus] = {
     highspy.HighsModelStatus.kOptimal: LpStatus.OPTIMAL,

@@ -151,7 +151,7 @@ class StageLp:
             vals[:, d + n :] = (level * factor).reshape(m, -1)
         return self.patch_rows, vals
 
-    @property
+    @cached_property
     def has_col_patch(self) -> bool:
         """Whether the noise also sets column bounds (stochastic NCS), see :meth:`col_patch`."""
         return bool(self.noise_ncs.size)
