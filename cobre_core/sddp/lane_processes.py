@@ -5,9 +5,10 @@ on 2 cores), while two processes run side by side at close to 2x. :class:`Proces
 ``workers`` fresh interpreters (``python -m cobre_core.sddp.lane_processes``, talking over two
 pipes: safe from threaded hosts such as the MCP server, and scripts need no ``__main__`` guard);
 each builds its own :class:`Problem` of the case with the same lanes and the same loaded cuts and
-runs the lanes ``lane % workers == w`` (:mod:`cobre_core.sddp.lanes` kernels). The main process
-keeps the cut pools, aggregates cuts and broadcasts them, so every lane's LP holds the same rows in
-the same order as with threads and the results are bit-for-bit those of :class:`ThreadLanes`.
+runs the lanes ``lane % workers == w`` (:mod:`cobre_core.sddp.lanes` kernels), holding those
+lanes' LPs only. The main process keeps the cut pools, aggregates cuts and broadcasts them, so
+every lane's LP holds the same rows in the same order as with threads and the results are
+bit-for-bit those of :class:`ThreadLanes`.
 
 Not for short runs: starting a worker costs about a second (imports and LP building). Workers use
 the case's configured training sampler (:func:`sampler_for`), so a custom sampler object given to
@@ -70,8 +71,9 @@ def _worker(conn: _Duplex) -> None:
     try:
         from cobre_core.stochastic.sampling_schemes import sampler_for
 
-        case, lanes, multi_cut, snap = conn.recv()
+        case, lanes, mine, multi_cut, snap = conn.recv()
         problem = Problem(case, lanes=lanes, multi_cut=multi_cut)
+        problem.keep_lanes(mine)
         _replay_cuts(problem, snap)
         sampler = sampler_for(problem, "training")
         cumulative = cumulative_discounts(problem)
@@ -193,14 +195,14 @@ class ProcessLanes:
         self.conns: list[_Duplex] = []
         self.procs: list[subprocess.Popen[bytes]] = []
         try:
-            for _ in range(n):
+            for mine in self.owned:
                 proc, conn = _spawn()
                 self.procs.append(proc)
                 self.conns.append(conn)
-                self._send(conn, (problem.case, self.lanes, problem.multi_cut, snap))
+                self._send(conn, (problem.case, self.lanes, mine, problem.multi_cut, snap))
             for conn in self.conns:
                 self._reply(conn)
-            problem.detach_solvers()  # the lanes live in the workers now
+            problem.keep_lanes(())  # the lanes live in the workers now
         except BaseException:
             self.close()
             raise

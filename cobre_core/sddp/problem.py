@@ -8,7 +8,7 @@ so each instance sees the same sequence of warm-started solves whatever the thre
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import itemgetter
@@ -122,9 +122,10 @@ class Problem:
         self.num_lanes = max(1, int(lanes))
         retry = case.config.training.solver  # retry_max_attempts, retry_time_budget_seconds
         self._retry = (max(1, retry.retry_max_attempts), float(retry.retry_time_budget_seconds))
-        self.solvers: list[list[HighsSolver]] = [
-            [HighsSolver(slp.lp) for slp in self.stage_lps] for _ in range(self.num_lanes)
-        ]
+        # each lane's HiGHS instances, by lane (a worker process keeps only its own: keep_lanes)
+        self.solvers: dict[int, list[HighsSolver]] = {
+            lane: [HighsSolver(slp.lp) for slp in self.stage_lps] for lane in range(self.num_lanes)
+        }
         self.multi_cut = bool(multi_cut)
         # the column(s) each stage's cuts bound: theta, or theta_o per next-stage opening
         self.cut_columns: list[NDArray[np.int32]] = [
@@ -138,9 +139,9 @@ class Problem:
             for t in range(self.num_stages)
         ]
         # which pool cuts each lane's stage LP holds (cobre_core.sddp.cut_pool)
-        self.rows: list[list[CutRows]] = [
-            [CutRows(pool.first_row) for pool in self.cuts] for _ in range(self.num_lanes)
-        ]
+        self.rows: dict[int, list[CutRows]] = {
+            lane: [CutRows(pool.first_row) for pool in self.cuts] for lane in self.solvers
+        }
         # column and row indices the lean solves read, as Python ints (fast list indexing)
         self._forward_cols: list[list[int]] = [
             [slp.layout.theta, *slp.layout.out_state_cols.tolist()] for slp in self.stage_lps
@@ -158,7 +159,7 @@ class Problem:
         """Add theta_o (o < n) to stage ``t`` on every lane and the row theta = mean(theta_o)."""
         theta = self.stage_lps[t].layout.theta
         cols = np.empty(0, dtype=np.int32)
-        for lane in self.solvers:
+        for lane in self.solvers.values():
             solver = lane[t]
             first = solver.add_columns(np.zeros(n), np.zeros(n), np.full(n, np.inf))
             cols = np.arange(first, first + n, dtype=np.int32)
@@ -190,22 +191,21 @@ class Problem:
         pool = self.cuts[t]
         targets = np.zeros(m, dtype=np.int64) if openings is None else np.asarray(openings)
         pool.append(np.asarray(alphas, dtype=np.float64), pis, iteration, targets)
-        for lane, rows in zip(self.solvers, self.rows, strict=True):
-            stale = rows[t].review() if self.lazy_cuts else ()
+        if not self.solvers:
+            return
+        rows_csr = self._cut_rows(t, alphas, pis, targets)
+        for lane, solvers in self.solvers.items():
+            rows = self.rows[lane][t]
+            stale = rows.review() if self.lazy_cuts else ()
             if len(stale):
-                lane[t].delete_rows(pool.first_row + stale)
-            self._add_rows(lane[t], t, alphas, pis, targets)
-            rows[t].appended(m)
+                solvers[t].delete_rows(pool.first_row + stale)
+            solvers[t].add_rows(*rows_csr)
+            rows.appended(m)
 
-    def _add_rows(
-        self,
-        solver: HighsSolver,
-        t: int,
-        alphas: FloatArray,
-        pis: FloatArray,
-        targets: NDArray[np.int64],
-    ) -> None:
-        """Append cuts to one solver's stage-``t`` LP as one batch of rows."""
+    def _cut_rows(
+        self, t: int, alphas: FloatArray, pis: FloatArray, targets: NDArray[np.int64]
+    ) -> tuple[FloatArray, FloatArray, NDArray[np.int32], NDArray[np.int32], FloatArray]:
+        """Cuts of stage ``t`` as rows for :meth:`HighsSolver.add_rows`: bounds, then CSR."""
         m, d = alphas.size, self.state_dim
         index = np.empty((m, d + 1), dtype=np.int32)
         index[:, 0] = self.cut_columns[t][targets]
@@ -214,15 +214,18 @@ class Problem:
         value[:, 0] = 1.0
         value[:, 1:] = -np.asarray(pis).reshape(m, d)
         starts = np.arange(0, m * (d + 1), d + 1, dtype=np.int32)
-        solver.add_rows(alphas, np.full(m, np.inf), starts, index.ravel(), value.ravel())
+        lower = np.ascontiguousarray(alphas, dtype=np.float64)
+        return lower, np.full(m, np.inf), starts, index.ravel(), value.ravel()
 
-    def detach_solvers(self) -> None:
-        """Drop this process's HiGHS instances (their lanes now live in worker processes).
+    def keep_lanes(self, lanes: Collection[int]) -> None:
+        """Drop the HiGHS instances of every lane but ``lanes`` (the others run elsewhere).
 
-        The cut pools stay; :meth:`add_cuts` and :meth:`remove_cuts` then only keep the pools.
+        A worker process keeps the lanes it runs; the main process of a process-lane run keeps
+        none. The cut pools stay whole; :meth:`add_cuts` and :meth:`remove_cuts` then keep the
+        pools and the kept lanes' LPs only.
         """
-        self.solvers = []
-        self.rows = []
+        self.solvers = {k: v for k, v in self.solvers.items() if k in lanes}
+        self.rows = {k: v for k, v in self.rows.items() if k in lanes}
 
     def add_boundary_cuts(self, alphas: FloatArray, pis: FloatArray) -> None:
         """Bound the last stage's future cost by cuts from another study (``policy.boundary``).
@@ -232,7 +235,7 @@ class Problem:
         """
         t = self.num_stages - 1
         theta = self.stage_lps[t].layout.theta
-        for lane in self.solvers:
+        for lane in self.solvers.values():
             lane[t].set_col_bounds([theta], 0.0, np.inf)
         self.add_cuts(t, alphas, pis)
 
@@ -248,10 +251,10 @@ class Problem:
         if removed == 0:
             return 0
         pool.keep_only(keep)
-        for lane, rows in zip(self.solvers, self.rows, strict=True):
-            gone = rows[t].pool_kept(keep)
+        for lane, solvers in self.solvers.items():
+            gone = self.rows[lane][t].pool_kept(keep)
             if gone.size:
-                lane[t].delete_rows(pool.first_row + gone)
+                solvers[t].delete_rows(pool.first_row + gone)
         return removed
 
     # -- solving -------------------------------------------------------------------------------
@@ -335,8 +338,8 @@ class Problem:
     def _readd(self, lane: int, t: int, cuts: NDArray[np.int64]) -> None:
         """Put pool cuts ``cuts`` of stage ``t`` back into ``lane``'s LP as rows."""
         pool = self.cuts[t]
-        solver = self.solvers[lane][t]
-        self._add_rows(solver, t, pool.alpha[cuts], pool.pi[cuts], pool.target[cuts])
+        rows = self._cut_rows(t, pool.alpha[cuts], pool.pi[cuts], pool.target[cuts])
+        self.solvers[lane][t].add_rows(*rows)
         self.rows[lane][t].readded(cuts)
 
     def _violated_cuts(self, lane: int, t: int, solver: HighsSolver) -> NDArray[np.int64]:
@@ -446,12 +449,12 @@ class Problem:
         )
 
     def lp_solves(self) -> int:
-        return sum(s.solves for lane in self.solvers for s in lane)
+        return sum(s.solves for lane in self.solvers.values() for s in lane)
 
     def solve_seconds(self) -> float:
         """Seconds inside HiGHS ``run()`` over this process's solvers."""
-        return sum(s.solve_seconds for lane in self.solvers for s in lane)
+        return sum(s.solve_seconds for lane in self.solvers.values() for s in lane)
 
     def call_seconds(self) -> float:
         """Seconds inside the other HiGHS calls (patches, rows, solution copies)."""
-        return sum(s.call_seconds for lane in self.solvers for s in lane)
+        return sum(s.call_seconds for lane in self.solvers.values() for s in lane)

@@ -107,7 +107,7 @@ def full_copy(problem: Problem, lazy: bool) -> Problem:
 
 def test_lazy_lps_hold_fewer_rows_and_give_the_full_lps_values(trained: Problem) -> None:
     full = full_copy(trained, lazy=False)
-    held = sum(len(r.members) for rows in trained.rows for r in rows)
+    held = sum(len(r.members) for rows in trained.rows.values() for r in rows)
     total = sum(len(p) for p in trained.cuts) * trained.num_lanes
     assert held < total  # reviews dropped rows during training
     rng = np.random.default_rng(3)
@@ -149,7 +149,7 @@ def test_lazy_training_converges_to_the_extensive_form(toy_4x3_dir: Path) -> Non
     problem = Problem(case, lanes=2)
     outcome = Trainer(problem, 3, [IterationLimit(60)]).train()
     exact = solve_extensive_form(case, problem.tree.openings).objective
-    held = sum(len(r.members) for rows in problem.rows for r in rows)
+    held = sum(len(r.members) for rows in problem.rows.values() for r in rows)
     assert held < sum(len(p) for p in problem.cuts) * problem.num_lanes
     assert outcome.history[-1].lower_bound == pytest.approx(exact, rel=1e-6)
 

@@ -106,3 +106,26 @@ def test_recv_soon_gets_messages_sent_before_and_after_its_polling_ends() -> Non
     finally:
         a.close()
         b.close()
+
+
+def test_a_problem_keeping_some_lanes_solves_them_as_the_whole_problem_does(region: Path) -> None:
+    """A worker keeps only its lanes' LPs; cuts added afterwards reach those LPs and the pools,
+    and its solves equal the same lanes' solves of a problem holding every lane."""
+    case = load_case(region)
+    whole = Problem(case, lanes=4)
+    part = Problem(case, lanes=4)
+    part.keep_lanes([1, 3])
+    assert sorted(part.solvers) == [1, 3] and sorted(part.rows) == [1, 3]
+    rng = np.random.default_rng(5)
+    t = 1
+    for problem in (whole, part):
+        problem.add_cuts(t, rng.random(3) * 1e3, rng.random((3, case.state_dim)), 1)
+        rng = np.random.default_rng(5)  # the same cuts for both
+    assert len(part.cuts[t]) == len(whole.cuts[t]) == 3
+    assert part.solvers[3][t].num_rows == whole.solvers[3][t].num_rows
+    x = whole.initial_state
+    for lane in (1, 3):
+        for o in range(whole.tree.count(t)):
+            eta = whole.realize(t, x, o)
+            assert part.solve_value(lane, t, x, eta) == whole.solve_value(lane, t, x, eta)
+    assert part.lp_solves() == whole.lp_solves()
