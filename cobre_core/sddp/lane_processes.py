@@ -24,6 +24,7 @@ import sys
 import time
 import traceback
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 import numpy as np
@@ -67,7 +68,12 @@ def _replay_cuts(problem: Problem, snapshot: _SNAPSHOT) -> None:
 
 
 def _worker(conn: _Duplex) -> None:
-    """Worker main loop: build the problem from the first message, then serve until ``stop``."""
+    """Worker main loop: build the problem from the first message, then serve until ``stop``.
+
+    Every later message is a list of operations, done in order; ``run`` and ``stats`` answer.
+    After a failed operation the worker reports it and skips the rest of that message, so the
+    main process gets exactly one answer where it waits for one.
+    """
     try:
         from cobre_core.stochastic.sampling_schemes import sampler_for
 
@@ -83,30 +89,42 @@ def _worker(conn: _Duplex) -> None:
         return
     while True:
         try:
-            msg = conn.recv_soon(SPIN_SECONDS)
+            ops = conn.recv_soon(SPIN_SECONDS)
         except EOFError:
             return
-        op = msg[0]
         try:
-            if op == "stop":
-                return
-            if op == "run":
-                _, kind, mine, args = msg
-                out = allocate(problem, kind, args)
-                for lane in mine:
-                    run_kernel(problem, sampler, cumulative, kind, lane, args, out)
-                conn.send(("ok", out))
-            elif op == "add_cuts":
-                _, t, alphas, pis, iteration, openings = msg
-                problem.add_cuts(t, alphas, pis, iteration, openings)
-            elif op == "remove_cuts":
-                _, t, keep = msg
-                problem.remove_cuts(t, keep)
-            elif op == "stats":
-                stats = (problem.lp_solves(), problem.solve_seconds(), problem.call_seconds())
-                conn.send(("ok", stats))
+            for op in ops:
+                if op[0] == "stop":
+                    return
+                _serve(conn, problem, sampler, cumulative, mine, op)
         except BaseException as exc:
             conn.send(("error", _error_payload(exc)))
+
+
+def _serve(
+    conn: _Duplex,
+    problem: Problem,
+    sampler: Any,
+    cumulative: FloatArray,
+    mine: list[int],
+    op: tuple[Any, ...],
+) -> None:
+    """Do one operation of a worker message."""
+    if op[0] == "run":
+        _, kind, args = op
+        out = allocate(problem, kind, args)
+        for lane in mine:
+            run_kernel(problem, sampler, cumulative, kind, lane, args, out)
+        picks = owned(kind, mine, problem.num_lanes, out)
+        conn.send(("ok", tuple(o[i] for o, i in zip(out, picks, strict=True))))
+    elif op[0] == "add_cuts":
+        problem.add_cuts(*op[1:])
+    elif op[0] == "remove_cuts":
+        problem.remove_cuts(*op[1:])
+    elif op[0] == "stats":
+        conn.send(("ok", (problem.lp_solves(), problem.solve_seconds(), problem.call_seconds())))
+    else:
+        raise ValueError(f"unknown worker operation {op[0]!r}")
 
 
 def _error_payload(exc: BaseException) -> dict[str, Any]:
@@ -147,6 +165,11 @@ class _Duplex:
 
     def send(self, obj: Any) -> None:
         self._w.send(obj)
+
+    def send_bytes(self, data: bytes) -> None:
+        """Send an object pickled beforehand (``ForkingPickler.dumps``): :meth:`recv` at the
+        other end gets the object, and a broadcast is pickled once for every worker."""
+        self._w.send_bytes(data)
 
     def recv(self) -> Any:
         return self._r.recv()
@@ -192,6 +215,7 @@ class ProcessLanes:
         self.owned: list[list[int]] = [list(range(w, self.lanes, n)) for w in range(n)]
         snap = snapshot_cuts(problem)
         self._final_stats = LaneStats(0, 0.0, 0.0)
+        self._pending: list[tuple[Any, ...]] = []  # cut updates not yet sent to the workers
         self.conns: list[_Duplex] = []
         self.procs: list[subprocess.Popen[bytes]] = []
         try:
@@ -224,15 +248,12 @@ class ProcessLanes:
         return payload
 
     def run(self, kind: str, *args: Any) -> tuple[FloatArray, ...]:
-        for conn, mine in zip(self.conns, self.owned, strict=True):
-            self._send(conn, ("run", kind, mine, args))
+        self._flush(("run", kind, args))
         out = allocate(self.p, kind, args)
         for conn, mine in zip(self.conns, self.owned, strict=True):
             part = self._reply(conn)
-            for lane in mine:
-                picks = owned(kind, lane, self.lanes, out)
-                for dst, src, idx in zip(out, part, picks, strict=True):
-                    dst[idx] = src[idx]
+            for dst, src, idx in zip(out, part, owned(kind, mine, self.lanes, out), strict=True):
+                dst[idx] = src
         return out
 
     def add_cuts(
@@ -244,22 +265,30 @@ class ProcessLanes:
         openings: NDArray[np.int64] | None,
     ) -> None:
         self.p.add_cuts(t, alphas, pis, iteration, openings)
-        for conn in self.conns:
-            self._send(conn, ("add_cuts", t, alphas, pis, iteration, openings))
+        self._pending.append(("add_cuts", t, alphas, pis, iteration, openings))
 
     def remove_cuts(self, t: int, keep: NDArray[np.bool_]) -> int:
         removed = self.p.remove_cuts(t, keep)
         if removed:
-            for conn in self.conns:
-                self._send(conn, ("remove_cuts", t, keep))
+            self._pending.append(("remove_cuts", t, keep))
         return removed
+
+    def _flush(self, *ops: tuple[Any, ...]) -> None:
+        """Send the pending cut updates and ``ops`` to every worker as one message, pickled
+        once (cut updates then travel with the next step instead of on their own)."""
+        data = bytes(ForkingPickler.dumps([*self._pending, *ops]))
+        self._pending = []
+        for conn in self.conns:
+            try:
+                conn.send_bytes(data)
+            except OSError as exc:
+                raise _worker_died() from exc
 
     def stats(self) -> LaneStats:
         """LP solves and seconds inside HiGHS summed over the workers (kept after close)."""
         if not self.conns:
             return self._final_stats
-        for conn in self.conns:
-            self._send(conn, ("stats",))
+        self._flush(("stats",))
         parts = [self._reply(conn) for conn in self.conns]
         return LaneStats(*(sum(column) for column in zip(*parts, strict=True)))
 
@@ -269,7 +298,7 @@ class ProcessLanes:
                 self._final_stats = self.stats()
         for conn in self.conns:
             with contextlib.suppress(OSError, ValueError):
-                conn.send(("stop",))
+                conn.send([("stop",)])
         for proc in self.procs:
             try:
                 proc.wait(timeout=10)

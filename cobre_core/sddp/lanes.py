@@ -54,13 +54,16 @@ def allocate(problem: Problem, kind: str, args: Sequence[Any]) -> tuple[FloatArr
     raise ValueError(f"unknown lane work {kind!r}")
 
 
-def owned(kind: str, lane: int, lanes: int, outputs: Sequence[FloatArray]) -> tuple[Any, ...]:
-    """Index expressions selecting ``lane``'s entries of each output of ``kind``."""
+def owned(
+    kind: str, mine: Sequence[int], lanes: int, outputs: Sequence[FloatArray]
+) -> tuple[Any, ...]:
+    """Index expressions selecting the entries of each output of ``kind`` that the lanes
+    ``mine`` fill (columns of the backward outputs, rows of the others), in increasing order."""
+    n = outputs[0].shape[1 if kind == "backward" else 0]
+    picks = np.arange(n)[np.isin(np.arange(n) % lanes, mine)]
     if kind == "backward":
-        cols = np.arange(lane, outputs[0].shape[1], lanes)
-        return tuple((slice(None), cols) for _ in outputs)
-    rows = np.arange(lane, outputs[0].shape[0], lanes)
-    return tuple(rows for _ in outputs)
+        return tuple((slice(None), picks) for _ in outputs)
+    return tuple(picks for _ in outputs)
 
 
 def _trajectory(

@@ -33,8 +33,21 @@ def history(res: object) -> list[float]:
         {},
         {"cut_selection": {"enabled": True, "method": "lml1", "memory_window": 2}},
         {"cut_formulation": "multi"},
+        {
+            "stopping_rules": [
+                {"type": "iteration_limit", "limit": 6},
+                {
+                    "type": "simulation",
+                    "replications": 6,
+                    "period": 2,
+                    "bound_window": 1,
+                    "distance_tol": 1e-9,
+                    "bound_tol": 1e-9,
+                },
+            ]
+        },
     ],
-    ids=["single-cut", "with-cut-selection", "multi-cut"],
+    ids=["single-cut", "with-cut-selection", "multi-cut", "simulation-rule"],
 )
 def test_processes_match_threads_exactly(region: Path, training: dict) -> None:
     cfg = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": 6}], **training}}
