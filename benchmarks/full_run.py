@@ -125,6 +125,8 @@ def full_run(case: Path) -> dict[str, Any]:
                 "share_in_highs": round(res.extra["solve_seconds"] / wall, 3),
                 "highs_calls_s": round(highs_seconds(res.extra), 1),
                 "share_in_highs_calls": round(highs_seconds(res.extra) / wall, 3),
+                # finished worker processes waiting for the last one at each step's end
+                "share_waiting": round(res.extra.get("worker_wait_seconds", 0.0) / wall, 3),
                 "lower_bound": res.final_lower_bound,
             }
         )
@@ -147,15 +149,16 @@ def full_markdown(report: dict[str, Any]) -> list[str]:
         f"Identical lower bound across runs: {full['same_lower_bound']}.",
         "",
         "| run | wall s | in HiGHS run() | in HiGHS calls | LP solves | speedup "
-        "| ceiling (Python) | ceiling (HiGHS) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| ceiling (Python) | ceiling (HiGHS) | workers waiting |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in full["runs"]:
         speed = round(full["runs"][0]["wall_s"] / r["wall_s"], 2)
         lines.append(
             f"| {r['workers']} {r['parallel']} | {r['wall_s']} | {r['share_in_highs']:.0%} | "
             f"{r.get('share_in_highs_calls', 0.0):.0%} | {r['lp_solves']} | {speed}x | "
-            f"{r.get('machine_ceiling') or '-'} | {r.get('highs_ceiling') or '-'} |"
+            f"{r.get('machine_ceiling') or '-'} | {r.get('highs_ceiling') or '-'} | "
+            f"{r.get('share_waiting', 0.0):.0%} |"
         )
     if cap:
         lines += [
@@ -165,7 +168,9 @@ def full_markdown(report: dict[str, Any]) -> list[str]:
             "the ceiling of any 2-worker speedup here; two processes of warm HiGHS re-solves run "
             f"at {cap.get('highs_two_worker_ceiling', '-')}x (they also share caches and memory "
             "bandwidth). Both move from minute to minute on this machine, so each 2-worker run "
-            "shows the mean of the ceilings measured just before and just after it.",
+            "shows the mean of the ceilings measured just before and just after it. "
+            "Workers waiting: wall time during which a finished worker process waited for the "
+            "last one at the end of a step (the steps' imbalance).",
         ]
     return lines
 

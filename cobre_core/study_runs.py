@@ -302,6 +302,7 @@ def train(
         extra={
             "solve_seconds": trainer.solve_seconds,
             "highs_call_seconds": trainer.call_seconds,
+            "worker_wait_seconds": trainer.wait_seconds,
             "case": case,
             "cuts_removed": sum(pool.removed for pool in problem.cuts),
             "peak_active": max(

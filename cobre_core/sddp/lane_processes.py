@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 import traceback
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
@@ -174,6 +174,11 @@ class _Duplex:
     def recv(self) -> Any:
         return self._r.recv()
 
+    @property
+    def reader(self) -> Connection:
+        """The receive end, for :func:`multiprocessing.connection.wait`."""
+        return self._r
+
     def recv_soon(self, spin_seconds: float) -> Any:
         """:meth:`recv`, polling (and yielding the CPU) for up to ``spin_seconds`` before
         blocking: a message expected soon then arrives without a sleeping core's wake-up."""
@@ -215,6 +220,7 @@ class ProcessLanes:
         self.owned: list[list[int]] = [list(range(w, self.lanes, n)) for w in range(n)]
         snap = snapshot_cuts(problem)
         self._final_stats = LaneStats(0, 0.0, 0.0)
+        self._wait_seconds = 0.0
         self._pending: list[tuple[Any, ...]] = []  # cut updates not yet sent to the workers
         self.conns: list[_Duplex] = []
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -250,10 +256,19 @@ class ProcessLanes:
     def run(self, kind: str, *args: Any) -> tuple[FloatArray, ...]:
         self._flush(("run", kind, args))
         out = allocate(self.p, kind, args)
-        for conn, mine in zip(self.conns, self.owned, strict=True):
-            part = self._reply(conn)
-            for dst, src, idx in zip(out, part, owned(kind, mine, self.lanes, out), strict=True):
-                dst[idx] = src
+        waiting = {
+            conn.reader: (conn, mine) for conn, mine in zip(self.conns, self.owned, strict=True)
+        }
+        first = None
+        while waiting:  # answers in the order they come: the gap is the workers' idle time
+            for reader in wait(list(waiting)):
+                conn, mine = waiting.pop(reader)
+                first = first or time.perf_counter()
+                part = self._reply(conn)
+                picks = owned(kind, mine, self.lanes, out)
+                for dst, src, idx in zip(out, part, picks, strict=True):
+                    dst[idx] = src
+        self._wait_seconds += time.perf_counter() - (first or 0.0)
         return out
 
     def add_cuts(
@@ -290,7 +305,8 @@ class ProcessLanes:
             return self._final_stats
         self._flush(("stats",))
         parts = [self._reply(conn) for conn in self.conns]
-        return LaneStats(*(sum(column) for column in zip(*parts, strict=True)))
+        solves, run_s, call_s = (sum(column) for column in zip(*parts, strict=True))
+        return LaneStats(solves, run_s, call_s, self._wait_seconds)
 
     def close(self) -> None:
         if self.conns:

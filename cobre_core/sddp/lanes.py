@@ -128,11 +128,14 @@ def run_kernel(
 
 class LaneStats(NamedTuple):
     """LP solves of the lanes and their seconds inside HiGHS: in ``run()``, and in the other
-    HiGHS calls (bound patches, cut rows added and deleted, solution copies)."""
+    HiGHS calls (bound patches, cut rows added and deleted, solution copies). ``wait_seconds``
+    is how long finished workers waited for the last one at the end of each step, summed over
+    steps (worker processes only; 0 for threads)."""
 
     solves: int
     solve_seconds: float
     call_seconds: float
+    wait_seconds: float = 0.0
 
 
 class LaneRunner(Protocol):

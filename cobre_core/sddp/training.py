@@ -114,6 +114,7 @@ class Trainer:
         self.lp_solves = 0
         self.solve_seconds = 0.0  # inside HiGHS run()
         self.call_seconds = 0.0  # inside the other HiGHS calls
+        self.wait_seconds = 0.0  # worker processes idle at step ends (LaneStats.wait_seconds)
         self.visited: list[list[FloatArray]] = [[] for _ in range(problem.num_stages)]
 
     def _lane_runner(self) -> LaneRunner:
@@ -283,7 +284,9 @@ class Trainer:
                     break
         finally:
             try:
-                self.lp_solves, self.solve_seconds, self.call_seconds = lanes.stats()
+                stats = lanes.stats()
+                self.lp_solves, self.solve_seconds, self.call_seconds = stats[:3]
+                self.wait_seconds = stats.wait_seconds
             finally:
                 lanes.close()
             out.wall_seconds = time.perf_counter() - start
