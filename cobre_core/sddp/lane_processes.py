@@ -221,6 +221,7 @@ class ProcessLanes:
         snap = snapshot_cuts(problem)
         self._final_stats = LaneStats(0, 0.0, 0.0)
         self._wait_seconds = 0.0
+        self._broken = False
         self._pending: list[tuple[Any, ...]] = []  # cut updates not yet sent to the workers
         self.conns: list[_Duplex] = []
         self.procs: list[subprocess.Popen[bytes]] = []
@@ -260,14 +261,18 @@ class ProcessLanes:
             conn.reader: (conn, mine) for conn, mine in zip(self.conns, self.owned, strict=True)
         }
         first = None
-        while waiting:  # answers in the order they come: the gap is the workers' idle time
-            for reader in wait(list(waiting)):
-                conn, mine = waiting.pop(reader)
-                first = first or time.perf_counter()
-                part = self._reply(conn)
-                picks = owned(kind, mine, self.lanes, out)
-                for dst, src, idx in zip(out, part, picks, strict=True):
-                    dst[idx] = src
+        try:
+            while waiting:  # answers in the order they come: the gap is the workers' idle time
+                for reader in wait(list(waiting)):
+                    conn, mine = waiting.pop(reader)
+                    first = first or time.perf_counter()
+                    part = self._reply(conn)
+                    picks = owned(kind, mine, self.lanes, out)
+                    for dst, src, idx in zip(out, part, picks, strict=True):
+                        dst[idx] = src
+        except BaseException:
+            self._broken = True  # answers may be left unread: ask the workers nothing more
+            raise
         self._wait_seconds += time.perf_counter() - (first or 0.0)
         return out
 
@@ -301,7 +306,7 @@ class ProcessLanes:
 
     def stats(self) -> LaneStats:
         """LP solves and seconds inside HiGHS summed over the workers (kept after close)."""
-        if not self.conns:
+        if not self.conns or self._broken:
             return self._final_stats
         self._flush(("stats",))
         parts = [self._reply(conn) for conn in self.conns]
@@ -309,7 +314,7 @@ class ProcessLanes:
         return LaneStats(solves, run_s, call_s, self._wait_seconds)
 
     def close(self) -> None:
-        if self.conns:
+        if self.conns and not self._broken:
             with contextlib.suppress(CobreError, OSError, ValueError):
                 self._final_stats = self.stats()
         for conn in self.conns:

@@ -89,6 +89,21 @@ def test_a_dead_worker_is_a_solver_failure(region: Path) -> None:
         lanes.close()
 
 
+def test_a_failed_worker_operation_is_reported_and_the_lanes_still_close(region: Path) -> None:
+    problem = Problem(load_case(region), lanes=4)
+    lanes = ProcessLanes(problem, 2)
+    procs = list(lanes.procs)
+    try:
+        lanes._pending.append(("no-such-operation",))  # travels ahead of the next step
+        with pytest.raises(SolverError) as err:
+            lanes.run("bound")
+        assert "no-such-operation" in str(err.value.context.get("detail", ""))
+        assert lanes.stats().solves == 0  # no stale answer is read as statistics
+    finally:
+        lanes.close()
+    assert all(proc.returncode == 0 for proc in procs)  # stopped, not killed
+
+
 def test_workers_see_boundary_cuts(region: Path, tmp_path: Path) -> None:
     cfg = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": 3}]}}
     train(region, cfg, output_dir=tmp_path / "src")
