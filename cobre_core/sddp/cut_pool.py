@@ -178,45 +178,52 @@ class CutRows:
             return _NONE, _NONE
         d = pool.dim
         cut = pool._cut[:n]
-        if m == 1 and points.shape[1] == d + 1:
-            return self._check_one(cut, points[0], n)
-        if points.shape[1] == d + 1:  # one theta per solve: (m,), broadcast over the cuts
-            theta = points[:, d].copy()
+        if points.shape[1] == d + 1:  # one theta per solve
+            if m == 1:
+                return self._check_one(cut, points[0], n)
+            theta = points[:, d : d + 1].copy()  # (m, 1), broadcast over the cuts
             points = points.copy()
             points[:, d] = 1.0
-            value = cut @ points.T  # (n, m): alpha + pi . x
-        else:  # multi-cut: each cut bounds its own theta, (n, m)
-            theta = points[:, d + pool._target[:n]].T
-            value = cut[:, :d] @ points[:, :d].T
-            value += cut[:, d:]
+            # (m, n): alpha + pi . x, one row per solve (reductions then run along rows)
+            value = points @ cut.T
+        else:  # multi-cut: each cut bounds its own theta, (m, n)
+            theta = points[:, d + pool._target[:n]]
+            value = points[:, :d] @ cut[:, :d].T
+            value += cut[:, d]
         # |value| ~ |theta| wherever a test is close, so theta's size sets both tolerances
         scale = np.abs(theta)
         scale += 1.0
-        binding = value >= theta - BINDING_REL * scale
-        self.last_used[binding.any(axis=1) if m > 1 else binding[:, 0]] = self.solves
-        violated = value > theta + (VIOLATION_ABS + VIOLATION_REL * scale)
-        if not violated.any():  # the usual case: rows in the LP hold at its solution
-            return _NONE, _NONE
-        violated &= ~self.in_lp[:n, None]
-        cuts = violated.any(axis=1).nonzero()[0]
+        members = self.members
+        if members.size:  # stamp LP rows binding in any solve (only rows are ever reviewed)
+            low = theta - BINDING_REL * scale
+            held = np.take(value, members, axis=1)
+            hit = held >= (np.take(low, members, axis=1) if low.shape[1] > 1 else low)
+            self.last_used[members[hit.any(axis=0)]] = self.solves
+        high = theta + (VIOLATION_ABS + VIOLATION_REL * scale)
+        if high.shape[1] == 1 and not (value.max(axis=1) > high[:, 0]).any():
+            return _NONE, _NONE  # the usual case: nothing is violated
+        over = value > high
+        over &= ~self.in_lp[:n]
+        cuts = over.any(axis=0).nonzero()[0]
         if not cuts.size:
             return _NONE, _NONE
-        return violated.any(axis=0).nonzero()[0], cuts
+        return over.any(axis=1).nonzero()[0], cuts
 
     def _check_one(self, cut: FloatArray, point: FloatArray, n: int) -> tuple[IntArray, IntArray]:
-        """:meth:`check` of one solution with one theta, on 1-d arrays (the forward pass's case:
-        half the numpy time of the batch path's ``(n, 1)`` broadcasts)."""
+        """:meth:`check` of one solution with one theta, on 1-d arrays (the forward pass's case)."""
         d = point.size - 1
         theta = float(point[d])
         x = point.copy()
         x[d] = 1.0
         value = cut @ x  # (n,): alpha + pi . x
         scale = abs(theta) + 1.0
-        self.last_used[:n][value >= theta - BINDING_REL * scale] = self.solves
-        violated = value > theta + (VIOLATION_ABS + VIOLATION_REL * scale)
-        if not violated.any():
+        members = self.members
+        if members.size:
+            self.last_used[members[value[members] >= theta - BINDING_REL * scale]] = self.solves
+        high = theta + (VIOLATION_ABS + VIOLATION_REL * scale)
+        if not value.max() > high:
             return _NONE, _NONE
-        cuts = (violated & ~self.in_lp[:n]).nonzero()[0]
+        cuts = ((value > high) & ~self.in_lp[:n]).nonzero()[0]
         return (_FIRST if cuts.size else _NONE), cuts
 
 
