@@ -74,6 +74,8 @@ def _picker(indices: list[int]) -> Callable[[list[float]], tuple[float, ...]]:
     if len(indices) == 1:
         only = indices[0]
         return lambda values: (values[only],)
+    if not indices:  # no state (a case without storage or lags)
+        return lambda values: ()
     return itemgetter(*indices)
 
 
@@ -147,6 +149,7 @@ class Problem:
             [slp.layout.theta, *slp.layout.out_state_cols.tolist()] for slp in self.stage_lps
         ]
         self._fix_rows: list[list[int]] = [slp.fix_rows.tolist() for slp in self.stage_lps]
+        self._dual_pickers = [_picker(rows) for rows in self._fix_rows]  # state-row duals
         self._cut_cols: list[list[int]] = [c.tolist() for c in self.cut_columns]
         # what a cut check reads of a solution: the outgoing state, then the cut targets' thetas
         self._check_cols: list[Callable[[list[float]], tuple[float, ...]]] = [
@@ -394,16 +397,15 @@ class Problem:
             etas = self.realize_openings(t, x, openings)
             rows, values = slp.row_patches(x, etas)
             jobs += [(rows, v, eta, o) for v, eta, o in zip(values, etas, numbers, strict=True)]
-        fix = self._fix_rows[t]
-        objs = np.empty(len(jobs))
-        duals = np.empty((len(jobs), self.state_dim))
+        pick = self._dual_pickers[t]
         checking = self.lazy_cuts and len(self.cuts[t]) > 0
         read = self._check_cols[t]
-        points = []
-        for j, (rows, values, eta, o) in enumerate(jobs):
+        # Python lists, one numpy array each at the end: a numpy call between solves is cold
+        objs, duals, points = [], [], []
+        for rows, values, eta, o in jobs:
             self._solve_at(lane, t, rows, values, eta, context, o, check=False)
-            objs[j] = solver.objective()
-            duals[j] = solver.row_duals_at(fix)
+            objs.append(solver.objective())
+            duals.append(pick(solver.row_dual_values()))
             if checking:
                 points.append(read(solver.col_values()))
         if checking:
@@ -413,8 +415,8 @@ class Problem:
                 for j in redo.tolist():
                     self._solve_at(lane, t, *jobs[j][:3], context, jobs[j][3])
                     objs[j] = solver.objective()
-                    duals[j] = solver.row_duals_at(fix)
-        return objs.reshape(shape), duals.reshape((*shape, self.state_dim))
+                    duals[j] = pick(solver.row_dual_values())
+        return np.array(objs).reshape(shape), np.array(duals).reshape((*shape, self.state_dim))
 
     def solve_value(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None

@@ -324,6 +324,10 @@ class HighsSolver:
         values = self.col_values()
         return [values[j] for j in cols]
 
+    def row_dual_values(self) -> list[float]:
+        """All row duals of the last solve, as a list (do not modify it)."""
+        return self._fetched().row_dual
+
     def row_duals_at(self, rows: Sequence[int]) -> list[float]:
         """Duals of the given rows, in order (no numpy array)."""
         duals = self._fetched().row_dual
