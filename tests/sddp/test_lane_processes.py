@@ -79,8 +79,8 @@ def test_a_dead_worker_is_a_solver_failure(region: Path) -> None:
     problem = Problem(load_case(region), lanes=4)
     lanes = ProcessLanes(problem, 2)
     try:
-        lanes.procs[1].kill()
-        lanes.procs[1].wait()
+        lanes.procs[-1].kill()  # the spawned worker (this process runs the other lanes)
+        lanes.procs[-1].wait()
         with pytest.raises(SolverError) as err:
             lanes.run("bound")
         assert err.value.kind == "SolverFailure"
