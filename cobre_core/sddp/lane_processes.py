@@ -291,8 +291,9 @@ class ProcessLanes:
         iteration: int,
         openings: NDArray[np.int64] | None,
     ) -> None:
-        self.p.add_cuts(t, alphas, pis, iteration, openings)
         self._pending.append(("add_cuts", t, alphas, pis, iteration, openings))
+        self._flush()  # the workers add the rows to their LPs while this process does
+        self.p.add_cuts(t, alphas, pis, iteration, openings)
 
     def remove_cuts(self, t: int, keep: NDArray[np.bool_]) -> int:
         removed = self.p.remove_cuts(t, keep)
@@ -301,8 +302,8 @@ class ProcessLanes:
         return removed
 
     def _flush(self, *ops: tuple[Any, ...]) -> None:
-        """Send the pending cut updates and ``ops`` to every worker as one message, pickled
-        once (cut updates then travel with the next step instead of on their own)."""
+        """Send the cut updates not sent yet (removals wait for the next message) and ``ops``
+        to every worker as one message, pickled once for all of them."""
         data = bytes(ForkingPickler.dumps([*self._pending, *ops]))
         self._pending = []
         for conn in self.conns:
