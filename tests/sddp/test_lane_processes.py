@@ -66,6 +66,15 @@ def test_processes_match_threads_exactly(region: Path, training: dict) -> None:
         assert np.array_equal(a.coefficients, b.coefficients)
 
 
+def test_three_workers_match_one_thread(region: Path) -> None:
+    """This process runs lanes 0 and 3, two spawned workers run lanes 1 and 2."""
+    cfg = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": 4}]}}
+    one = train(region, cfg, threads=1, parallel="threads")
+    three = train(region, cfg, threads=3, parallel="processes")
+    assert history(three) == history(one)
+    assert three.lp_solves == one.lp_solves
+
+
 def test_workers_start_from_the_loaded_cuts(region: Path, tmp_path: Path) -> None:
     cfg = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": 3}]}}
     train(region, cfg, output_dir=tmp_path / "a")
