@@ -181,8 +181,8 @@ class CutRows:
         if points.shape[1] == d + 1:  # one theta per solve
             if m == 1:
                 return self._check_one(cut, points[0], n)
-            theta = points[:, d : d + 1].copy()  # (m, 1), broadcast over the cuts
-            points = points.copy()
+            theta = points[:, d : d + 1]  # (m, 1), broadcast over the cuts; the caller's array
+            points = points.copy()  # stays as it is, so theta can view it
             points[:, d] = 1.0
             # (m, n): alpha + pi . x, one row per solve (reductions then run along rows)
             value = points @ cut.T

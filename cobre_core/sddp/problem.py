@@ -223,9 +223,10 @@ class Problem:
     def keep_lanes(self, lanes: Collection[int]) -> None:
         """Drop the HiGHS instances of every lane but ``lanes`` (the others run elsewhere).
 
-        A worker process keeps the lanes it runs; the main process of a process-lane run keeps
-        none. The cut pools stay whole; :meth:`add_cuts` and :meth:`remove_cuts` then keep the
-        pools and the kept lanes' LPs only.
+        Every process of a process-lane run keeps the lanes it runs (the main process one
+        worker's share, each spawned worker its own). The cut pools stay whole;
+        :meth:`add_cuts` and :meth:`remove_cuts` then keep the pools and the kept lanes' LPs
+        only.
         """
         self.solvers = {k: v for k, v in self.solvers.items() if k in lanes}
         self.rows = {k: v for k, v in self.rows.items() if k in lanes}
