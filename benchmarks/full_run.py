@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cobre_core.examples import write_example
+from cobre_core.solver.highs_solver import HIGHS_VERSION
 from cobre_core.study_runs import train
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "cobre-cases"
@@ -53,6 +54,39 @@ for k in range(400):
     h.run()
 print(time.perf_counter() - t)
 """
+
+
+# HiGHS's fixed cost per call: run() on an LP already solved, so no pivot is left to make
+_HIGHS_FIXED = """
+import time
+import highspy
+import numpy as np
+h = highspy.Highs()
+for k, v in {"output_flag": False, "presolve": "off", "threads": 1}.items():
+    h.setOptionValue(k, v)
+h.addVars(2, np.zeros(2), np.full(2, 10.0))
+h.changeColsCost(2, np.arange(2, dtype=np.int32), np.array([1.0, 2.0]))
+h.addRow(1.0, np.inf, 2, np.arange(2, dtype=np.int32), np.ones(2))
+h.run()
+t = time.perf_counter()
+for _ in range(5000):
+    h.run()
+print((time.perf_counter() - t) / 5000 * 1e6)
+"""
+
+
+def highs_fixed_cost_us() -> float:
+    """Microseconds of one ``run()`` with nothing to solve (best of 3 fresh processes).
+
+    HiGHS's own cost per call, paid once per LP solve in training: a warm re-solve takes a few
+    pivots, so a version whose fixed cost grows slows training (HiGHS 1.16.0 probes the CPU
+    topology in sysfs on every run; see docs/engine.md).
+    """
+    runs = [
+        subprocess.run([sys.executable, "-c", _HIGHS_FIXED], capture_output=True, text=True)
+        for _ in range(3)
+    ]
+    return round(min(float(r.stdout.split()[-1]) for r in runs), 1)
 
 
 def _ceiling(script: str) -> tuple[float, float, float]:
@@ -87,6 +121,8 @@ def machine_parallelism() -> dict[str, float]:
         "highs_one_process_s": round(h_alone, 3),
         "highs_two_processes_s": round(h_pair, 3),
         "highs_two_worker_ceiling": round(h_ratio, 2),
+        "highs_version": HIGHS_VERSION,
+        "highs_run_fixed_us": highs_fixed_cost_us(),
     }
 
 
@@ -185,6 +221,9 @@ def full_markdown(report: dict[str, Any]) -> list[str]:
             "Workers waiting: wall time during which a finished worker process waited for the "
             "last one at the end of a step (the steps' imbalance). With 2 workers the HiGHS "
             "shares sum both workers' time, hence above 100%.",
+            "",
+            f"HiGHS {cap.get('highs_version', '-')}: one `run()` with nothing to solve costs "
+            f"{cap.get('highs_run_fixed_us', '-')} us, paid once per LP solve.",
         ]
     return lines
 
