@@ -401,14 +401,21 @@ class Problem:
         pick = self._dual_pickers[t]
         checking = self.lazy_cuts and len(self.cuts[t]) > 0
         read = self._check_cols[t]
+        # one call per solve on the usual path (patch, solve, optimal?); anything else takes
+        # _solve_at's path: noise column bounds, and retries after a failed solve
+        fast = not slp.has_col_patch
+        solve_fixed, objective = solver.solve_fixed, solver.objective
+        record = solver.solution_record
         # Python lists, one numpy array each at the end: a numpy call between solves is cold
         objs, duals, points = [], [], []
         for rows, values, eta, o in jobs:
-            self._solve_at(lane, t, rows, values, eta, context, o, check=False)
-            objs.append(solver.objective())
-            duals.append(pick(solver.row_dual_values()))
+            if not (fast and solve_fixed(rows, values)):
+                self._solve_at(lane, t, rows, values, eta, context, o, check=False)
+            objs.append(objective())
+            solution = record()
+            duals.append(pick(solution.row_dual))
             if checking:
-                points.append(read(solver.col_values()))
+                points.append(read(solution.col_value))
         if checking:
             redo, missing = self.rows[lane][t].check(self.cuts[t], np.array(points))
             if missing.size:

@@ -140,6 +140,26 @@ class HighsSolver:
         self._h.changeRowsBounds(rows.size, rows, values, values)
         self.call_seconds += time.perf_counter() - t0
 
+    def solve_fixed(self, rows: NDArray[np.int32], values: NDArray[np.float64]) -> bool:
+        """:meth:`fix_rows` then one warm :meth:`solve`; True when the LP solved to optimality.
+
+        The backward pass's hot path: one call per solve instead of a chain of them, since
+        Python between solves runs on cold caches. On False nothing is retried; the caller
+        takes the slow path (:meth:`solve_with_retries`), which also handles a HiGHS scheduler
+        started by someone else (:meth:`solve`).
+        """
+        h = self._h
+        t0 = time.perf_counter()
+        h.changeRowsBounds(rows.size, rows, values, values)
+        t1 = time.perf_counter()
+        h.run()
+        t2 = time.perf_counter()
+        self.call_seconds += t1 - t0
+        self.solve_seconds += t2 - t1
+        self.solves += 1
+        self._solution = self._cols = None
+        return h.getModelStatus() == _OPTIMAL
+
     def set_col_bounds(self, cols: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Patch the bounds of the given columns (scalars broadcast; +-inf means no bound)."""
         idx = _indices(cols)
@@ -295,6 +315,12 @@ class HighsSolver:
     def objective(self) -> float:
         """Objective value of the last solve."""
         return self._h.getObjectiveValue()
+
+    def solution_record(self) -> highspy.HighsSolution:
+        """The last solve's solution as HiGHS returns it, fetched once per solve (readers share
+        it). Each read of a vector field (``row_dual``, ``col_value``) converts it to a new list;
+        read each at most once."""
+        return self._fetched()
 
     def _fetched(self) -> highspy.HighsSolution:
         """The last solve's solution, fetched from HiGHS once per solve (readers share it)."""

@@ -122,3 +122,22 @@ def test_backward_lane_matches_one_solve_per_opening(case_dir: Path) -> None:
                 for i, o in enumerate(openings):
                     obj, _ = one.solve_backward(lane, t, x, one.realize(t, x, o))
                     assert objs[k, i] == pytest.approx(obj, rel=1e-9, abs=1e-7)
+
+
+def test_backward_lane_reports_a_failed_solve_with_its_stage_and_opening(case_dir: Path) -> None:
+    """A solve that is not optimal leaves the one-call path for the retry ladder, then fails
+    with a structured record naming the stage, the iteration and the lane's first opening."""
+    from cobre_core.errors import SolverError
+
+    problem = _trained(case_dir)
+    t, lane = 1, 1
+    theta = problem.stage_lps[t].layout.theta
+    problem.solvers[lane][t].set_col_bounds([theta], 1.0, 0.0)  # empty range: no solution
+    states = np.array(_states(problem))
+    with pytest.raises(SolverError) as err:
+        problem.solve_backward_lane(lane, t, states, slice(lane, None, 2), {"iteration": 9})
+    assert err.value.kind == "SolverFailure"
+    assert err.value.context["stage"] == problem.case.calendar[t].stage_id
+    assert err.value.context["opening"] == lane
+    assert err.value.context["iteration"] == 9
+    assert problem.solvers[lane][t].solves > 1  # the ladder ran after the one-call attempt

@@ -49,6 +49,19 @@ def test_infeasible_patch_reports_status() -> None:
     assert s.solves >= 2
 
 
+def test_solve_fixed_patches_equality_rows_and_says_whether_optimal() -> None:
+    s = _lp()
+    rows = np.array([0], dtype=np.int32)
+    assert s.solve_fixed(rows, np.array([5.0]))  # x + y = 5: x = 3, y = 2 (x - y <= 1)
+    assert s.objective() == pytest.approx(7.0)
+    solution = s.solution_record()
+    assert solution.col_value == pytest.approx([3.0, 2.0])
+    assert s.row_duals_at([0, 1]) == solution.row_dual
+    assert not s.solve_fixed(rows, np.array([25.0]))  # x + y = 25 > 20: infeasible, no retry
+    assert s.solves == 2
+    assert s.solve_seconds > 0.0 and s.call_seconds > 0.0
+
+
 @pytest.mark.parametrize("attempts", [1, 2, 3, 5])
 def test_retries_stop_at_the_attempt_limit(attempts: int) -> None:
     s = _lp()
