@@ -42,21 +42,26 @@ class Solved:
 def effective_noise(case: Case, t: int, eta: FloatArray, lags: FloatArray) -> FloatArray:
     """Apply the truncation non-negativity method to the inflow part of noise vectors.
 
-    ``eta`` is one noise vector ``(dim,)`` or a stack ``(m, dim)`` of vectors at the same lags;
-    each entry is truncated exactly as it would be on its own.
+    ``eta`` is one noise vector ``(dim,)`` or a stack ``(m, dim)`` of vectors. With ``lags``
+    ``(L, N)`` of one state the result has ``eta``'s shape (``eta`` itself when nothing is
+    truncated); with lags ``(F, L, N)`` of ``F`` states it is ``(F, *eta.shape)``, one block per
+    state. Each entry is truncated exactly as it would be on its own.
     """
+    states = lags.shape[:-2]  # () for one state, (F,) for a stack
     if not case.truncates_inflows:
-        return eta
+        return np.broadcast_to(eta, (*states, *eta.shape)) if states else eta
     par = case.par
-    det = par.deterministic_part(t, lags)
-    sigma = par.sigma[t]
     n = case.num_hydros
+    det = par.deterministic_part(t, lags)
+    det = det.reshape(*states, *(1,) * (eta.ndim - 1), n)  # broadcast over eta's vectors
+    sigma = par.sigma[t]
     inflow = eta[..., :n]
     z = det + sigma * inflow
     neg = (z < 0) & (sigma > 0)
+    shape = (*states, *eta.shape)
     if not neg.any():
-        return eta
-    out = eta.copy()
+        return np.broadcast_to(eta, shape) if states else eta
+    out = np.array(np.broadcast_to(eta, shape))
     floor = np.divide(-det, sigma, out=np.zeros_like(det), where=sigma > 0)
     out[..., :n] = np.where(neg, np.maximum(inflow, floor), inflow)
     return out
@@ -274,6 +279,17 @@ class Problem:
         """
         return self._truncate(t, state, self.tree.openings[t][openings])
 
+    def realize_states(self, t: int, states: FloatArray, openings: slice) -> FloatArray:
+        """Effective noise ``(F, m, dim)`` of the openings ``openings`` selects at stage ``t``, for
+        each incoming state of ``states`` ``(F, d)``.
+
+        Block ``k`` equals ``realize_openings(t, states[k], openings)`` bit for bit; the blocks
+        may be read-only views of the opening tree (nothing truncated).
+        """
+        return effective_noise(
+            self.case, t, self.tree.openings[t][openings], self.case.lags_of(states)
+        )
+
     def _truncate(self, t: int, state: FloatArray, eta: FloatArray) -> FloatArray:
         """:func:`effective_noise` of ``eta`` at the lags held in ``state``."""
         return effective_noise_at(self.case, t, eta, state)
@@ -393,11 +409,14 @@ class Problem:
         shape = (states.shape[0], len(numbers))
         if not len(numbers):  # more lanes than openings
             return np.zeros(shape), np.zeros((*shape, self.state_dim))
-        jobs = []
-        for x in states:
-            etas = self.realize_openings(t, x, openings)
-            rows, values = slp.row_patches(x, etas)
-            jobs += [(rows, v, eta, o) for v, eta, o in zip(values, etas, numbers, strict=True)]
+        # every state's openings patched in one go: blocks (F, m, ...), states first
+        etas = self.realize_states(t, states, openings)
+        rows, values = slp.row_patches(states, etas)
+        jobs = [
+            (rows, v, eta, o)
+            for vs, es in zip(values, etas, strict=True)
+            for v, eta, o in zip(vs, es, numbers, strict=True)
+        ]
         pick = self._dual_pickers[t]
         checking = self.lazy_cuts and len(self.cuts[t]) > 0
         read = self._check_cols[t]

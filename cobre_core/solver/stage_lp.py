@@ -135,20 +135,23 @@ class StageLp:
         """The row bounds that set the incoming state and each noise vector of ``etas``
         ``(m, dim)``: the rows (:attr:`patch_rows`) and their values ``(m, rows)``, computed in
         one go (a backward pass patches all of a state's openings at once).
+
+        With states ``(F, d)`` and noise blocks ``(F, m, dim)``, one per state, the values are
+        ``(F, m, rows)``: block ``k`` equals ``row_patches(state[k], etas[k])`` bit for bit.
         """
         n = self.z_base.size
-        d = state.size
-        m = etas.shape[0]
-        vals = np.empty((m, self.patch_rows.size))
-        vals[:, :d] = state
-        np.multiply(self.z_sigma, etas[:, :n], out=vals[:, d : d + n])
-        vals[:, d : d + n] += self.z_base
+        d = state.shape[-1]
+        lead = etas.shape[:-1]
+        vals = np.empty((*lead, self.patch_rows.size))
+        vals[..., :d] = state[..., None, :]
+        np.multiply(self.z_sigma, etas[..., :n], out=vals[..., d : d + n])
+        vals[..., d : d + n] += self.z_base
         load = self._load_patch
         if load is not None:
             mean, std, factor = load
-            draw = etas[:, n : n + mean.shape[0], None]
+            draw = etas[..., n : n + mean.shape[0], None]
             level = np.maximum(0.0, mean + std * draw)
-            vals[:, d + n :] = (level * factor).reshape(m, -1)
+            vals[..., d + n :] = (level * factor).reshape(*lead, -1)
         return self.patch_rows, vals
 
     @cached_property

@@ -51,11 +51,12 @@ class ParModel:
         return int(self.psi.shape[2])
 
     def deterministic_part(self, t: int, lags: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``base + sum_l psi_l * lag_l`` at stage ``t`` for lags shaped ``(L, N)``."""
-        out = self.base[t].copy()
-        if self.max_order:
-            out += np.einsum("hl,lh->h", self.psi[t], lags)
-        return out
+        """``base + sum_l psi_l * lag_l`` at stage ``t`` for lags shaped ``(L, N)``, or for a
+        stack ``(F, L, N)`` of them (then ``(F, N)``, each row as computed alone)."""
+        lags = np.asarray(lags, dtype=np.float64)
+        if not self.max_order:
+            return np.array(np.broadcast_to(self.base[t], (*lags.shape[:-2], self.base.shape[1])))
+        return self.base[t] + np.einsum("hl,...lh->...h", self.psi[t], lags)
 
 
 def build_par_model(

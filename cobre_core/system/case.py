@@ -115,9 +115,11 @@ class Case:
         return self.inflow_method in ("truncation", "truncation_with_penalty")
 
     def lags_of(self, state: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The inflow lags ``(max_lag, num_hydros)`` held in a state vector, lag 1 first."""
+        """The inflow lags ``(max_lag, num_hydros)`` held in a state vector, lag 1 first (and
+        ``(F, max_lag, num_hydros)`` for a stack of ``F`` states)."""
         n = self.num_hydros
-        return np.asarray(state[n:], dtype=np.float64).reshape(self.max_lag, n)
+        state = np.asarray(state, dtype=np.float64)
+        return state[..., n:].reshape(*state.shape[:-1], self.max_lag, n)
 
     def summary(self) -> dict[str, object]:
         """Entity counts, stages, blocks and openings: a short overview."""

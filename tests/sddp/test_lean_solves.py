@@ -105,6 +105,24 @@ def test_row_patches_match_row_patch_for_every_opening(problem: Problem) -> None
                 assert got.tobytes() == want.tobytes()
 
 
+def test_realize_states_and_row_patches_match_one_state_at_a_time(problem: Problem) -> None:
+    """The backward pass patches all of a lane's (state, opening) pairs in one go; each block
+    must be bit for bit what one state's call gives (truncation binds for low storage)."""
+    states = np.array(_states(problem))
+    for t in range(problem.num_stages):
+        slp = problem.stage_lps[t]
+        for picks in (slice(None), slice(1, None, 3)):
+            etas = problem.realize_states(t, states, picks)
+            rows, values = slp.row_patches(states, etas)
+            assert values.shape == (*etas.shape[:2], rows.size)
+            for k, x in enumerate(states):
+                want_etas = problem.realize_openings(t, x, picks)
+                want_rows, want = slp.row_patches(x, want_etas)
+                assert rows is want_rows
+                assert etas[k].tobytes() == np.asarray(want_etas).tobytes()
+                assert values[k].tobytes() == want.tobytes()
+
+
 def test_backward_lane_matches_one_solve_per_opening(case_dir: Path) -> None:
     """One batched call per stage (cut check once for the batch) vs solve_backward one by one:
     the same optimal objectives; duals may differ only where the LP has several optima."""
