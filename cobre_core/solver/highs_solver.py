@@ -319,11 +319,7 @@ class HighsSolver:
     def solution_record(self) -> highspy.HighsSolution:
         """The last solve's solution as HiGHS returns it, fetched once per solve (readers share
         it). Each read of a vector field (``row_dual``, ``col_value``) converts it to a new list;
-        read each at most once."""
-        return self._fetched()
-
-    def _fetched(self) -> highspy.HighsSolution:
-        """The last solve's solution, fetched from HiGHS once per solve (readers share it)."""
+        read each at most once, or use the readers below."""
         if self._solution is None:
             t0 = time.perf_counter()
             self._solution = self._h.getSolution()
@@ -332,17 +328,17 @@ class HighsSolver:
 
     def primal(self) -> NDArray[np.float64]:
         """All column values of the last solve."""
-        return np.array(self._fetched().col_value, dtype=np.float64)
+        return np.array(self.solution_record().col_value, dtype=np.float64)
 
     def row_duals(self) -> NDArray[np.float64]:
         """All row duals of the last solve."""
-        return np.array(self._fetched().row_dual, dtype=np.float64)
+        return np.array(self.solution_record().row_dual, dtype=np.float64)
 
     def col_values(self) -> list[float]:
         """All column values of the last solve, as a list (converted once per solve; do not
         modify it)."""
         if self._cols is None:
-            self._cols = self._fetched().col_value
+            self._cols = self.solution_record().col_value
         return self._cols
 
     def primal_at(self, cols: Sequence[int]) -> list[float]:
@@ -352,16 +348,16 @@ class HighsSolver:
 
     def row_dual_values(self) -> list[float]:
         """All row duals of the last solve, as a list (do not modify it)."""
-        return self._fetched().row_dual
+        return self.solution_record().row_dual
 
     def row_duals_at(self, rows: Sequence[int]) -> list[float]:
         """Duals of the given rows, in order (no numpy array)."""
-        duals = self._fetched().row_dual
+        duals = self.solution_record().row_dual
         return [duals[i] for i in rows]
 
     def solution(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Column values and row duals of the last solve."""
-        sol = self._fetched()
+        sol = self.solution_record()
         return (
             np.array(sol.col_value, dtype=np.float64),
             np.array(sol.row_dual, dtype=np.float64),
