@@ -335,10 +335,17 @@ class Problem:
 
     def _resolve(self, lane: int, t: int, context: dict | None, opening: int | None) -> None:
         """Solve stage ``t`` of ``lane`` as it is patched; raise unless optimal."""
-        solver = self.solvers[lane][t]
-        status = solver.solve_with_retries(*self._retry)
+        status = self.solvers[lane][t].solve_with_retries(*self._retry)
+        self._unless_optimal(status, lane, t, context, opening)
+
+    def _unless_optimal(
+        self, status: LpStatus, lane: int, t: int, context: dict | None, opening: int | None
+    ) -> None:
+        """Raise the solver-failure record of stage ``t`` of ``lane`` unless ``status`` is
+        optimal (the error names ``context`` and ``opening``)."""
         if status == LpStatus.OPTIMAL:
             return
+        solver = self.solvers[lane][t]
         ctx = dict(context or {})
         if opening is not None:
             ctx["opening"] = opening
@@ -420,16 +427,18 @@ class Problem:
         pick = self._dual_pickers[t]
         checking = self.lazy_cuts and len(self.cuts[t]) > 0
         read = self._check_cols[t]
-        # one call per solve on the usual path (patch, solve, optimal?); anything else takes
-        # _solve_at's path: noise column bounds, and retries after a failed solve
+        # one call per solve on the usual path (patch, solve, optimal?); noise column bounds
+        # take _solve_at's path, and a failed solve goes on with the retries
         fast = not slp.has_col_patch
         solve_fixed, objective = solver.solve_fixed, solver.objective
         record = solver.solution_record
         # Python lists, one numpy array each at the end: a numpy call between solves is cold
         objs, duals, points = [], [], []
         for rows, values, eta, o in jobs:
-            if not (fast and solve_fixed(rows, values)):
+            if not fast:
                 self._solve_at(lane, t, rows, values, eta, context, o, check=False)
+            elif not solve_fixed(rows, values):
+                self._unless_optimal(solver.recover(*self._retry), lane, t, context, o)
             objs.append(objective())
             solution = record()
             duals.append(pick(solution.row_dual))

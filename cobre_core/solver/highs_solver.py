@@ -116,6 +116,7 @@ class HighsSolver:
         self.call_seconds = 0.0
         self._solution: highspy.HighsSolution | None = None  # fetched once per solve
         self._cols: list[float] | None = None  # its column values, converted once per solve
+        self._run_started = 0.0  # perf_counter() at the start of the last warm run()
 
     def set_row_bounds(self, rows: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Patch the bounds of the given rows (scalars broadcast; +-inf means no bound).
@@ -144,14 +145,14 @@ class HighsSolver:
         """:meth:`fix_rows` then one warm :meth:`solve`; True when the LP solved to optimality.
 
         The backward pass's hot path: one call per solve instead of a chain of them, since
-        Python between solves runs on cold caches. On False nothing is retried; the caller
-        takes the slow path (:meth:`solve_with_retries`), which also handles a HiGHS scheduler
-        started by someone else (:meth:`solve`).
+        Python between solves runs on cold caches. On False nothing is retried yet: call
+        :meth:`recover`, which goes on exactly as :meth:`solve_with_retries` would have after
+        this solve (and handles a HiGHS scheduler started by someone else).
         """
         h = self._h
         t0 = time.perf_counter()
         h.changeRowsBounds(rows.size, rows, values, values)
-        t1 = time.perf_counter()
+        t1 = self._run_started = time.perf_counter()
         h.run()
         t2 = time.perf_counter()
         self.call_seconds += t1 - t0
@@ -232,11 +233,15 @@ class HighsSolver:
         ``solve_seconds`` accumulates the wall time of ``run()``; with several threads it also
         holds the wait to take the GIL back afterwards.
         """
-        t0 = time.perf_counter()
+        t0 = self._run_started = time.perf_counter()
         self._h.run()
         self.solve_seconds += time.perf_counter() - t0
         self.solves += 1
         self._solution = self._cols = None
+        return self._status()
+
+    def _status(self) -> LpStatus:
+        """The status of the last ``run()`` (re-run once HiGHS's scheduler is adopted)."""
         status = self._h.getModelStatus()
         if status == _OPTIMAL:
             return LpStatus.OPTIMAL
@@ -277,11 +282,17 @@ class HighsSolver:
         (``retry_time_budget_seconds``). Options changed for a retry are restored afterwards, so
         later solves are unaffected.
         """
-        t0 = time.perf_counter()
-        status = self.solve()
+        self.solve()
+        return self.recover(max_attempts, time_budget_seconds)
+
+    def recover(self, max_attempts: int = 5, time_budget_seconds: float = 30.0) -> LpStatus:
+        """The rest of :meth:`solve_with_retries` after its first, warm solve (made by
+        :meth:`solve` or :meth:`solve_fixed`): that solve's status when optimal, else the
+        escalation, with the attempt and time budgets counted from that solve."""
+        status = self._status()
         if status == LpStatus.OPTIMAL or max_attempts <= 1:
             return status
-        return self._retry(status, max_attempts, time_budget_seconds, t0)
+        return self._retry(status, max_attempts, time_budget_seconds, self._run_started)
 
     def _retry(
         self, status: LpStatus, max_attempts: int, time_budget_seconds: float, t0: float

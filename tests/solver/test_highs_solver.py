@@ -63,6 +63,21 @@ def test_solve_fixed_patches_equality_rows_and_says_whether_optimal() -> None:
 
 
 @pytest.mark.parametrize("attempts", [1, 2, 3, 5])
+def test_recover_goes_on_as_solve_with_retries_after_the_first_solve(attempts: int) -> None:
+    """solve_fixed + recover makes the same attempts as solve_with_retries: the fast solve is
+    the first of them."""
+    fast, slow = _lp(), _lp()
+    rows = np.array([0], dtype=np.int32)
+    assert not fast.solve_fixed(rows, np.array([25.0]))
+    assert fast.recover(max_attempts=attempts) == LpStatus.INFEASIBLE
+    slow.fix_rows(rows, np.array([25.0]))
+    assert slow.solve_with_retries(max_attempts=attempts) == LpStatus.INFEASIBLE
+    assert fast.solves == slow.solves == attempts
+    assert fast.solve_fixed(rows, np.array([5.0]))  # options restored by the ladder
+    assert fast.recover() == LpStatus.OPTIMAL and fast.solves == attempts + 1
+
+
+@pytest.mark.parametrize("attempts", [1, 2, 3, 5])
 def test_retries_stop_at_the_attempt_limit(attempts: int) -> None:
     s = _lp()
     s.set_row_bounds([0], 25.0, INF)  # infeasible: every rung of the ladder fails
