@@ -282,8 +282,10 @@ class HighsSolver:
         (``retry_time_budget_seconds``). Options changed for a retry are restored afterwards, so
         later solves are unaffected.
         """
-        self.solve()
-        return self.recover(max_attempts, time_budget_seconds)
+        status = self.solve()
+        if status == LpStatus.OPTIMAL or max_attempts <= 1:
+            return status
+        return self._retry(status, max_attempts, time_budget_seconds, self._run_started)
 
     def recover(self, max_attempts: int = 5, time_budget_seconds: float = 30.0) -> LpStatus:
         """The rest of :meth:`solve_with_retries` after its first, warm solve (made by
