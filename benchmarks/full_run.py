@@ -14,6 +14,7 @@ this machine (a shared or throttled core shows up here, not as our overhead).
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -182,6 +183,31 @@ def full_run(case: Path) -> dict[str, Any]:
     }
 
 
+def repeated_full_runs(case: Path, repeat: int) -> dict[str, Any]:
+    """:func:`full_run` ``repeat`` times: the last run's report plus ``repeats``, the median and
+    range of each headline figure over all of them (one run is noisy on a shared machine)."""
+    reports = [full_run(case) for _ in range(max(1, repeat))]
+    out = dict(reports[-1])
+    if len(reports) > 1:
+        figures = {
+            "wall_1_thread_s": [r["runs"][0]["wall_s"] for r in reports],
+            "share_in_highs": [r["runs"][0]["share_in_highs"] for r in reports],
+            "share_in_highs_calls": [r["runs"][0]["share_in_highs_calls"] for r in reports],
+            "speedup_2_threads": [r["speedup_2_threads"] for r in reports],
+            "speedup_2_processes": [r["speedup_2_processes"] for r in reports],
+        }
+        out["repeats"] = {
+            "count": len(reports),
+            "same_lower_bound": len({r["runs"][0]["lower_bound"] for r in reports}) == 1
+            and all(r["same_lower_bound"] for r in reports),
+            **{
+                name: {"median": statistics.median(v), "min": min(v), "max": max(v), "all": v}
+                for name, v in figures.items()
+            },
+        }
+    return out
+
+
 def full_markdown(report: dict[str, Any]) -> list[str]:
     """Markdown lines for the full-run section."""
     full, cap = report["full_run"], report.get("machine_parallelism", {})
@@ -201,6 +227,23 @@ def full_markdown(report: dict[str, Any]) -> list[str]:
             f"{r.get('machine_ceiling') or '-'} | {r.get('highs_ceiling') or '-'} | "
             f"{r.get('share_waiting', 0.0):.0%} |"
         )
+    reps = full.get("repeats")
+    if reps:
+
+        def fig(name: str, pct: bool = False) -> str:
+            f = reps[name]
+            fmt = (lambda x: f"{x:.1%}") if pct else (lambda x: f"{x}")
+            return f"{fmt(f['median'])} ({fmt(f['min'])}-{fmt(f['max'])})"
+
+        lines += [
+            "",
+            f"Over {reps['count']} repeats of the three runs (median, range): 1 thread "
+            f"{fig('wall_1_thread_s')} s, {fig('share_in_highs', True)} in HiGHS `run()`, "
+            f"{fig('share_in_highs_calls', True)} in all HiGHS calls; 2 threads "
+            f"{fig('speedup_2_threads')}x; 2 processes {fig('speedup_2_processes')}x. "
+            f"Same lower bound in every run: {reps['same_lower_bound']}. The table shows the "
+            "last repeat.",
+        ]
     one = full["runs"][0]
     if "share_in_highs_loop" in one:
         lines += [

@@ -22,9 +22,9 @@ from typing import Any
 from benchmarks.full_run import (
     default_full_case,
     full_markdown,
-    full_run,
     highs_seconds,
     machine_parallelism,
+    repeated_full_runs,
 )
 from benchmarks.mcp_latency import default_case, mcp_latency
 from benchmarks.scaling import run_scaling, scaling_markdown
@@ -197,6 +197,12 @@ def main(argv: list[str] | None = None) -> None:
         "--only", default=None, help=f"comma-separated sections to run: {', '.join(SECTIONS)}"
     )
     parser.add_argument("--quick", action="store_true", help="short runs, for a smoke check")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the full section this many times and report medians and ranges",
+    )
     args = parser.parse_args(argv)
     try:
         chosen = _sections(args.only)
@@ -217,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
             report["cases"] = rows
         if "full" in chosen and not args.quick:
             report["machine_parallelism"] = machine_parallelism()
-            report["full_run"] = full_run(default_full_case(tmp))
+            report["full_run"] = repeated_full_runs(default_full_case(tmp), args.repeat)
         if "mcp" in chosen:
             latency = mcp_latency(default_case(tmp))
             print(json.dumps(latency), flush=True)
