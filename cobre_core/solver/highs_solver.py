@@ -282,24 +282,23 @@ class HighsSolver:
         (``retry_time_budget_seconds``). Options changed for a retry are restored afterwards, so
         later solves are unaffected.
         """
-        status = self.solve()
-        if status == LpStatus.OPTIMAL or max_attempts <= 1:
-            return status
-        return self._retry(status, max_attempts, time_budget_seconds, self._run_started)
+        return self._escalate(self.solve(), max_attempts, time_budget_seconds)
 
     def recover(self, max_attempts: int = 5, time_budget_seconds: float = 30.0) -> LpStatus:
         """The rest of :meth:`solve_with_retries` after its first, warm solve (made by
         :meth:`solve` or :meth:`solve_fixed`): that solve's status when optimal, else the
         escalation, with the attempt and time budgets counted from that solve."""
-        status = self._status()
+        return self._escalate(self._status(), max_attempts, time_budget_seconds)
+
+    def _escalate(
+        self, status: LpStatus, max_attempts: int, time_budget_seconds: float
+    ) -> LpStatus:
+        """The escalation of :meth:`solve_with_retries` after the warm solve that gave
+        ``status``: nothing when it is optimal, else a cold start and the ladder's rungs, within
+        the attempt and time budgets counted from the start of that solve."""
         if status == LpStatus.OPTIMAL or max_attempts <= 1:
             return status
-        return self._retry(status, max_attempts, time_budget_seconds, self._run_started)
-
-    def _retry(
-        self, status: LpStatus, max_attempts: int, time_budget_seconds: float, t0: float
-    ) -> LpStatus:
-        """The escalation of :meth:`solve_with_retries` after a failed warm solve."""
+        t0 = self._run_started
         attempts = 1
 
         def give_up() -> bool:
