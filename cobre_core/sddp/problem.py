@@ -451,7 +451,7 @@ class Problem:
                 for j in redo.tolist():
                     self._solve_at(lane, t, *jobs[j][:3], context, jobs[j][3])
                     objs[j] = solver.objective()
-                    duals[j] = pick(solver.row_dual_values())
+                    duals[j] = pick(record().row_dual)
         return np.array(objs).reshape(shape), np.array(duals).reshape((*shape, self.state_dim))
 
     def solve_value(

@@ -358,10 +358,6 @@ class HighsSolver:
         values = self.col_values()
         return [values[j] for j in cols]
 
-    def row_dual_values(self) -> list[float]:
-        """All row duals of the last solve, as a list (do not modify it)."""
-        return self.solution_record().row_dual
-
     def row_duals_at(self, rows: Sequence[int]) -> list[float]:
         """Duals of the given rows, in order (no numpy array)."""
         duals = self.solution_record().row_dual
