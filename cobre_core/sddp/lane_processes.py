@@ -36,7 +36,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cobre_core.errors import CobreError, ErrorKind, ErrorRecord, SolverError, record
-from cobre_core.sddp.lanes import LaneStats, allocate, cumulative_discounts, owned, run_kernel
+from cobre_core.sddp.lanes import (
+    LaneStats,
+    allocate,
+    cumulative_discounts,
+    lane_stats,
+    owned,
+    run_kernel,
+)
 from cobre_core.sddp.problem import Problem
 
 FloatArray = NDArray[np.float64]
@@ -128,7 +135,7 @@ def _serve(
     elif op[0] == "remove_cuts":
         problem.remove_cuts(*op[1:])
     elif op[0] == "stats":
-        conn.send(("ok", (problem.lp_solves(), problem.solve_seconds(), problem.call_seconds())))
+        conn.send(("ok", lane_stats(problem)))
     else:
         raise ValueError(f"unknown worker operation {op[0]!r}")
 
@@ -317,10 +324,8 @@ class ProcessLanes:
         if self._closed or self._broken:
             return self._final_stats
         self._flush(("stats",))
-        p = self.p
-        parts = [(p.lp_solves(), p.solve_seconds(), p.call_seconds())]
-        parts += [self._reply(conn) for conn in self.conns]
-        solves, run_s, call_s = (sum(column) for column in zip(*parts, strict=True))
+        parts = [lane_stats(self.p), *(self._reply(conn) for conn in self.conns)]
+        solves, run_s, call_s, _ = (sum(column) for column in zip(*parts, strict=True))
         return LaneStats(solves, run_s, call_s, self._wait_seconds)
 
     def close(self) -> None:

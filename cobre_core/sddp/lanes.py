@@ -138,6 +138,11 @@ class LaneStats(NamedTuple):
     wait_seconds: float = 0.0
 
 
+def lane_stats(problem: Problem) -> LaneStats:
+    """:class:`LaneStats` of the lanes whose LPs ``problem`` holds in this process."""
+    return LaneStats(problem.lp_solves(), problem.solve_seconds(), problem.call_seconds())
+
+
 class LaneRunner(Protocol):
     """Runs lane work and keeps every lane's LPs in step with the cut pools."""
 
@@ -197,7 +202,7 @@ class ThreadLanes:
 
     def stats(self) -> LaneStats:
         """LP solves and seconds inside HiGHS of this process's lanes."""
-        return LaneStats(self.p.lp_solves(), self.p.solve_seconds(), self.p.call_seconds())
+        return lane_stats(self.p)
 
     def close(self) -> None:
         if self.pool is not None:

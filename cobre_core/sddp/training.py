@@ -285,8 +285,7 @@ class Trainer:
         finally:
             try:
                 stats = lanes.stats()
-                self.lp_solves, self.solve_seconds, self.call_seconds = stats[:3]
-                self.wait_seconds = stats.wait_seconds
+                self.lp_solves, self.solve_seconds, self.call_seconds, self.wait_seconds = stats
             finally:
                 lanes.close()
             out.wall_seconds = time.perf_counter() - start
