@@ -76,8 +76,9 @@ print((time.perf_counter() - t) / 5000 * 1e6)
 """
 
 
-def highs_fixed_cost_us() -> float:
-    """Microseconds of one ``run()`` with nothing to solve (best of 3 fresh processes).
+def highs_fixed_cost() -> dict[str, Any]:
+    """The HiGHS version in use and the microseconds of one ``run()`` with nothing to solve
+    (best of 3 fresh processes).
 
     HiGHS's own cost per call, paid once per LP solve in training: a warm re-solve takes a few
     pivots, so a version whose fixed cost grows slows training (HiGHS 1.16.0 probes the CPU
@@ -87,7 +88,8 @@ def highs_fixed_cost_us() -> float:
         subprocess.run([sys.executable, "-c", _HIGHS_FIXED], capture_output=True, text=True)
         for _ in range(3)
     ]
-    return round(min(float(r.stdout.split()[-1]) for r in runs), 1)
+    fixed = round(min(float(r.stdout.split()[-1]) for r in runs), 1)
+    return {"highs_version": HIGHS_VERSION, "highs_run_fixed_us": fixed}
 
 
 def _ceiling(script: str) -> tuple[float, float, float]:
@@ -122,8 +124,6 @@ def machine_parallelism() -> dict[str, float]:
         "highs_one_process_s": round(h_alone, 3),
         "highs_two_processes_s": round(h_pair, 3),
         "highs_two_worker_ceiling": round(h_ratio, 2),
-        "highs_version": HIGHS_VERSION,
-        "highs_run_fixed_us": highs_fixed_cost_us(),
     }
 
 
@@ -284,5 +284,5 @@ if __name__ == "__main__":
         path = Path(arg) if arg and Path(arg).is_dir() else default_full_case(Path(tmpdir))
         if arg and (SHARED / arg).is_dir():
             path = SHARED / arg
-        print(json.dumps(machine_parallelism()))
+        print(json.dumps({**machine_parallelism(), **highs_fixed_cost()}))
         print(json.dumps(full_run(path), indent=2))

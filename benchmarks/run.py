@@ -22,6 +22,7 @@ from typing import Any
 from benchmarks.full_run import (
     default_full_case,
     full_markdown,
+    highs_fixed_cost,
     highs_seconds,
     machine_parallelism,
     repeated_full_runs,
@@ -222,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
             report["iterations_per_run"] = iterations
             report["cases"] = rows
         if "full" in chosen and not args.quick:
-            report["machine_parallelism"] = machine_parallelism()
+            report["machine_parallelism"] = {**machine_parallelism(), **highs_fixed_cost()}
             report["full_run"] = repeated_full_runs(default_full_case(tmp), args.repeat)
         if "mcp" in chosen:
             latency = mcp_latency(default_case(tmp))
