@@ -48,8 +48,9 @@ def effective_noise(case: Case, t: int, eta: FloatArray, lags: FloatArray) -> Fl
     state. Each entry is truncated exactly as it would be on its own.
     """
     states = lags.shape[:-2]  # () for one state, (F,) for a stack
+    unchanged = np.broadcast_to(eta, (*states, *eta.shape)) if states else eta
     if not case.truncates_inflows:
-        return np.broadcast_to(eta, (*states, *eta.shape)) if states else eta
+        return unchanged
     par = case.par
     n = case.num_hydros
     det = par.deterministic_part(t, lags)
@@ -58,10 +59,9 @@ def effective_noise(case: Case, t: int, eta: FloatArray, lags: FloatArray) -> Fl
     inflow = eta[..., :n]
     z = det + sigma * inflow
     neg = (z < 0) & (sigma > 0)
-    shape = (*states, *eta.shape)
     if not neg.any():
-        return np.broadcast_to(eta, shape) if states else eta
-    out = np.array(np.broadcast_to(eta, shape))
+        return unchanged
+    out = np.array(unchanged)
     floor = np.divide(-det, sigma, out=np.zeros_like(det), where=sigma > 0)
     out[..., :n] = np.where(neg, np.maximum(inflow, floor), inflow)
     return out
