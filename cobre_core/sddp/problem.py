@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from operator import itemgetter
 
 import numpy as np
 from numpy.typing import NDArray
@@ -72,16 +71,6 @@ def effective_noise_at(case: Case, t: int, eta: FloatArray, state: FloatArray) -
     if not case.truncates_inflows:
         return eta
     return effective_noise(case, t, eta, case.lags_of(state))
-
-
-def _picker(indices: list[int]) -> Callable[[list[float]], tuple[float, ...]]:
-    """A function taking the entries at ``indices`` of a list, as a tuple, in order."""
-    if len(indices) == 1:
-        only = indices[0]
-        return lambda values: (values[only],)
-    if not indices:  # no state (a case without storage or lags)
-        return lambda values: ()
-    return itemgetter(*indices)
 
 
 def run_lanes(work: Callable[[int], None], num_lanes: int, pool: ThreadPoolExecutor | None) -> None:
@@ -149,17 +138,18 @@ class Problem:
         self.rows: dict[int, list[CutRows]] = {
             lane: [CutRows(pool.first_row) for pool in self.cuts] for lane in self.solvers
         }
-        # column and row indices the lean solves read, as Python ints (fast list indexing)
-        self._forward_cols: list[list[int]] = [
-            [slp.layout.theta, *slp.layout.out_state_cols.tolist()] for slp in self.stage_lps
+        # columns a forward solve reads: theta, then the outgoing state
+        self._forward_cols: list[NDArray[np.intp]] = [
+            np.array([slp.layout.theta, *slp.layout.out_state_cols], dtype=np.intp)
+            for slp in self.stage_lps
         ]
-        self._fix_rows: list[list[int]] = [slp.fix_rows.tolist() for slp in self.stage_lps]
-        self._dual_pickers = [_picker(rows) for rows in self._fix_rows]  # state-row duals
-        self._cut_cols: list[list[int]] = [c.tolist() for c in self.cut_columns]
+        self._fix_rows: list[NDArray[np.intp]] = [
+            slp.fix_rows.astype(np.intp) for slp in self.stage_lps
+        ]  # the duals a backward solve reads
         # what a cut check reads of a solution: the outgoing state, then the cut targets' thetas
-        self._check_cols: list[Callable[[list[float]], tuple[float, ...]]] = [
-            _picker([*slp.layout.out_state_cols.tolist(), *cols])
-            for slp, cols in zip(self.stage_lps, self._cut_cols, strict=True)
+        self._check_cols: list[NDArray[np.intp]] = [
+            np.concatenate([slp.layout.out_state_cols, cols]).astype(np.intp)
+            for slp, cols in zip(self.stage_lps, self.cut_columns, strict=True)
         ]
         self.initial_state = np.concatenate([case.initial_storage, case.initial_lags.ravel()])
 
@@ -371,7 +361,7 @@ class Problem:
 
     def _violated_cuts(self, lane: int, t: int, solver: HighsSolver) -> NDArray[np.int64]:
         """Pool cuts of stage ``t`` missing from ``lane``'s LP that its solution violates."""
-        point = np.array([self._check_cols[t](solver.col_values())])
+        point = solver.col_values()[self._check_cols[t]][None, :]
         return self.rows[lane][t].check(self.cuts[t], point)[1]
 
     def solve_forward(
@@ -386,11 +376,11 @@ class Problem:
         slp = self.stage_lps[t]
         values = solver.primal_at(self._forward_cols[t])
         obj = solver.objective()
-        return (obj - slp.discount * values[0]) * COST_SCALE, np.array(values[1:])
+        return (obj - slp.discount * float(values[0])) * COST_SCALE, values[1:]
 
     def solve_backward(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None
-    ) -> tuple[float, list[float]]:
+    ) -> tuple[float, FloatArray]:
         """A backward-pass solve: the objective (scaled) and the duals of the state-fixing rows.
 
         Same values as :meth:`solve`'s ``objective`` and ``duals`` with ``want_duals``.
@@ -405,54 +395,51 @@ class Problem:
         ``(F, dim)`` and every opening ``openings`` selects, states first, openings in order.
 
         The backward pass's hot loop; returns objectives ``(F, m)`` and state-row duals
-        ``(F, m, dim)``. The row bounds of a state's openings come from one vectorised patch, and
-        with lazy cuts one product checks all the solutions at once: a solve whose solution
-        violates a pool cut outside the LP is redone, after those cuts are added, until none is
-        (:meth:`_solve_at`). Every accepted solution satisfies the whole pool, as one by one.
+        ``(F, m, dim)``. The row bounds of all the solves come from one vectorised patch and
+        run as one series (:meth:`HighsSolver.solve_series`), and with lazy cuts one product
+        checks all the solutions at once: a solve whose solution violates a pool cut outside the
+        LP is redone, after those cuts are added, until none is (:meth:`_solve_at`). Every
+        accepted solution satisfies the whole pool, as one by one.
         """
         slp = self.stage_lps[t]
         solver = self.solvers[lane][t]
         numbers = range(self.tree.count(t))[openings]
         shape = (states.shape[0], len(numbers))
-        if not len(numbers):  # more lanes than openings
+        k = shape[0] * shape[1]
+        if not k:  # more lanes than openings
             return np.zeros(shape), np.zeros((*shape, self.state_dim))
-        # every state's openings patched in one go: blocks (F, m, ...), states first
+        # every state's openings patched in one go, states first
         etas = self.realize_states(t, states, openings)
         rows, values = slp.row_patches(states, etas)
-        jobs = [
-            (rows, v, eta, o)
-            for vs, es in zip(values, etas, strict=True)
-            for v, eta, o in zip(vs, es, numbers, strict=True)
-        ]
-        pick = self._dual_pickers[t]
-        checking = self.lazy_cuts and len(self.cuts[t]) > 0
-        read = self._check_cols[t]
-        # one call per solve on the usual path (patch, solve, optimal?); noise column bounds
-        # take _solve_at's path, and a failed solve goes on with the retries
-        fast = not slp.has_col_patch
-        solve_fixed, objective = solver.solve_fixed, solver.objective
-        record = solver.solution_record
-        # Python lists, one numpy array each at the end: a numpy call between solves is cold
-        objs, duals, points = [], [], []
-        for rows, values, eta, o in jobs:
-            if not fast:
-                self._solve_at(lane, t, rows, values, eta, context, o, check=False)
-            elif not solve_fixed(rows, values):
-                self._unless_optimal(solver.recover(*self._retry), lane, t, context, o)
-            objs.append(objective())
-            solution = record()
-            duals.append(pick(solution.row_dual))
-            if checking:
-                points.append(read(solution.col_value))
-        if checking:
-            redo, missing = self.rows[lane][t].check(self.cuts[t], np.array(points))
+        values = values.reshape(k, rows.size)
+        etas = etas.reshape(k, -1)
+        m = shape[1]
+        objs = np.empty(k)
+        cols = np.empty((k, solver.num_cols))
+        duals = np.empty((k, solver.num_rows))
+        j = 0
+        while j < k:
+            if not slp.has_col_patch:  # noise column bounds take _solve_at's path
+                j = solver.solve_series(rows, values, j, objs, cols, duals)
+                if j == k:
+                    break
+                self._unless_optimal(solver.recover(*self._retry), lane, t, context, numbers[j % m])
+            else:
+                self._solve_at(lane, t, rows, values[j], etas[j], context, numbers[j % m], False)
+            objs[j] = solver.objective()
+            solver.read_solution(cols[j], duals[j])
+            j += 1
+        duals = duals[:, self._fix_rows[t]]
+        if self.lazy_cuts and len(self.cuts[t]):
+            points = cols[:, self._check_cols[t]]
+            redo, missing = self.rows[lane][t].check(self.cuts[t], points)
             if missing.size:
                 self._readd(lane, t, missing)
                 for j in redo.tolist():
-                    self._solve_at(lane, t, *jobs[j][:3], context, jobs[j][3])
+                    self._solve_at(lane, t, rows, values[j], etas[j], context, numbers[j % m])
                     objs[j] = solver.objective()
-                    duals[j] = pick(record().row_dual)
-        return np.array(objs).reshape(shape), np.array(duals).reshape((*shape, self.state_dim))
+                    duals[j] = solver.row_duals_at(self._fix_rows[t])
+        return objs.reshape(shape), duals.reshape((*shape, self.state_dim))
 
     def solve_value(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None

@@ -1,4 +1,4 @@
-"""A thin, thread-owned wrapper over one ``highspy.Highs`` instance.
+"""A thin, thread-owned wrapper over one HiGHS instance.
 
 Options follow upstream's: dual simplex with Devex pricing, presolve off, tolerances 1e-7, no
 parallelism inside HiGHS (parallelism is ours, across instances); unlike upstream we keep HiGHS's
@@ -7,25 +7,26 @@ re-solves from the previous basis (warm start). One instance must only be used b
 time.
 
 Per-solve Python cost matters (thousands of small LPs per iteration, and ``run()`` releases the
-GIL, so whatever runs between solves also limits thread scaling). The hot path therefore avoids
-``getInfo()``, which copies the whole info record (the objective comes from
-``getObjectiveValue()``), converts a solution vector to a Python list only when it is read and
-indexes that list instead of building a numpy array of it (``primal_at``, ``row_duals_at``), and
-passes bounds as ready int32/float64 arrays. Infinite bounds need no translation: HiGHS's infinity
-is IEEE ``inf`` (``highspy.kHighsInf``), checked at import.
+GIL, so whatever runs between solves also limits thread scaling). The instance is reached through
+HiGHS's C API when highspy ships it as a library (:mod:`cobre_core.solver.highs_api`): calls of
+about 0.2 us, and solutions copied straight into numpy arrays, read at most once per solve. A
+series of solves that only re-fix some rows (the backward pass) runs as one call,
+:meth:`HighsSolver.solve_series`. Bounds go in as ready int32/float64 arrays. Infinite bounds need
+no translation: HiGHS's infinity is IEEE ``inf`` (``highspy.kHighsInf``), checked at import.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
 from enum import StrEnum
 
 import highspy
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from cobre_core.solver import highs_api
+from cobre_core.solver.highs_api import FloatArray, IntArray, new_highs
 from cobre_core.solver.lp_builder import LinearProgram
 
 if highspy.kHighsInf != np.inf:  # pragma: no cover - guards a HiGHS build with finite infinity
@@ -75,7 +76,8 @@ def _first_highs_quietly() -> highspy.Highs:
         os.close(saved)
 
 
-HIGHS_VERSION: str = _first_highs_quietly().version()
+_QUIET = _first_highs_quietly()
+HIGHS_VERSION: str = _QUIET.version()
 """Version of the HiGHS library in use (run metadata's ``solver_version``)."""
 
 
@@ -92,30 +94,18 @@ class HighsSolver:
     """Holds a stage LP in HiGHS; patch bounds, add cut rows, solve, read values and duals."""
 
     def __init__(self, lp: LinearProgram) -> None:
-        self._h = highspy.Highs()
+        self._h = new_highs()
         for name, value in _OPTIONS.items():
-            self._h.setOptionValue(name, value)
-        model = highspy.HighsLp()
-        model.num_col_ = lp.num_cols
-        model.num_row_ = lp.num_rows
-        model.col_cost_ = lp.col_cost
-        model.col_lower_ = _floats(lp.col_lower)
-        model.col_upper_ = _floats(lp.col_upper)
-        model.row_lower_ = _floats(lp.row_lower)
-        model.row_upper_ = _floats(lp.row_upper)
-        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.start_ = lp.a_start
-        model.a_matrix_.index_ = lp.a_index
-        model.a_matrix_.value_ = lp.a_value
-        self._h.passModel(model)
+            self._h.set_option(name, value)  # type: ignore[arg-type]
+        self._h.pass_lp(lp)
         self.num_cols = lp.num_cols
         self.num_rows = lp.num_rows
         self.solves = 0
         self.solve_seconds = 0.0  # inside run()
         # inside the other HiGHS calls: bound patches, row adds and deletes, solution copies
         self.call_seconds = 0.0
-        self._solution: highspy.HighsSolution | None = None  # fetched once per solve
-        self._cols: list[float] | None = None  # its column values, converted once per solve
+        self._cols: FloatArray | None = None  # the last solve's column values, once read
+        self._duals: FloatArray | None = None  # and its row duals
         self._run_started = 0.0  # perf_counter() at the start of the last warm run()
 
     def set_row_bounds(self, rows: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
@@ -127,89 +117,78 @@ class HighsSolver:
         idx = _indices(rows)
         lo, hi = _bounds(lower, idx.size), _bounds(upper, idx.size)
         t0 = time.perf_counter()
-        self._h.changeRowsBounds(idx.size, idx, lo, hi)
+        self._h.change_rows_bounds(idx, lo, hi)
         self.call_seconds += time.perf_counter() - t0
 
-    def fix_rows(self, rows: NDArray[np.int32], values: NDArray[np.float64]) -> None:
+    def fix_rows(self, rows: IntArray, values: FloatArray) -> None:
         """Set both bounds of ``rows`` to ``values`` (equality rows; the solve hot path).
 
         ``rows`` must be contiguous int32 and ``values`` contiguous float64 of the same size, as
         :meth:`StageLp.row_patch <cobre_core.solver.stage_lp.StageLp.row_patch>` returns them;
-        nothing is converted or checked.
+        nothing is converted.
         """
         t0 = time.perf_counter()
-        self._h.changeRowsBounds(rows.size, rows, values, values)
+        self._h.change_rows_bounds(rows, values, values)
         self.call_seconds += time.perf_counter() - t0
 
-    def solve_fixed(self, rows: NDArray[np.int32], values: NDArray[np.float64]) -> bool:
-        """:meth:`fix_rows` then one warm :meth:`solve`; True when the LP solved to optimality.
+    def solve_series(
+        self,
+        rows: IntArray,
+        values: FloatArray,
+        first: int,
+        objs: FloatArray,
+        cols: FloatArray,
+        duals: FloatArray,
+    ) -> int:
+        """Warm solves ``j = first, first + 1, ...``, each with ``rows`` fixed to ``values[j]``
+        ``(k, rows)``; returns ``k`` when all were optimal, else the first that was not.
 
-        The backward pass's hot path: one call per solve instead of a chain of them, since
-        Python between solves runs on cold caches. On False nothing is retried yet: call
-        :meth:`recover`, which goes on exactly as :meth:`solve_with_retries` would have after
-        this solve (and handles a HiGHS scheduler started by someone else).
+        The backward pass's hot path: one call for a whole series of solves, which write their
+        objective to ``objs[j]`` and all column values and row duals to ``cols[j]`` ``(k,
+        num_cols)`` and ``duals[j]`` ``(k, num_rows)`` (contiguous float64, ``rows`` contiguous
+        int32). Nothing is retried: after a solve that was not optimal, call :meth:`recover`,
+        which goes on exactly as :meth:`solve_with_retries` would have after it, then read that
+        solve's values with :meth:`read_solution` and go on from the next one.
         """
-        h = self._h
-        t0 = time.perf_counter()
-        h.changeRowsBounds(rows.size, rows, values, values)
-        t1 = self._run_started = time.perf_counter()
-        h.run()
-        t2 = time.perf_counter()
-        self.call_seconds += t1 - t0
-        self.solve_seconds += t2 - t1
-        self.solves += 1
-        self._solution = self._cols = None
-        return h.getModelStatus() == _OPTIMAL
+        j, run_s, call_s = self._h.solve_fixed_series(rows, values, first, objs, cols, duals)
+        self.solve_seconds += run_s
+        self.call_seconds += call_s
+        self.solves += min(j + 1, objs.size) - first
+        self._cols = self._duals = None
+        self._run_started = time.perf_counter()  # the retry budget counts from here
+        return j
 
     def set_col_bounds(self, cols: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Patch the bounds of the given columns (scalars broadcast; +-inf means no bound)."""
         idx = _indices(cols)
         lo, hi = _bounds(lower, idx.size), _bounds(upper, idx.size)
         t0 = time.perf_counter()
-        self._h.changeColsBounds(idx.size, idx, lo, hi)
+        self._h.change_cols_bounds(idx, lo, hi)
         self.call_seconds += time.perf_counter() - t0
 
     def add_rows(
         self,
-        lower: NDArray[np.float64],
-        upper: NDArray[np.float64],
-        starts: NDArray[np.int32],
-        index: NDArray[np.int32],
-        value: NDArray[np.float64],
+        lower: FloatArray,
+        upper: FloatArray,
+        starts: IntArray,
+        index: IntArray,
+        value: FloatArray,
     ) -> None:
         """Append rows given in CSR form (used for Benders cuts, added in batches)."""
         n = int(np.asarray(lower).size)
         if n == 0:
             return
-        args = (
-            _floats(lower),
-            _floats(upper),
-            int(np.asarray(index).size),
-            _indices(starts),
-            _indices(index),
-            _floats(value),
-        )
+        args = (_floats(lower), _floats(upper), _indices(starts), _indices(index), _floats(value))
         t0 = time.perf_counter()
-        self._h.addRows(n, *args)
+        self._h.add_rows(*args)
         self.call_seconds += time.perf_counter() - t0
         self.num_rows += n
 
-    def add_columns(
-        self, cost: NDArray[np.float64], lower: NDArray[np.float64], upper: NDArray[np.float64]
-    ) -> int:
+    def add_columns(self, cost: FloatArray, lower: FloatArray, upper: FloatArray) -> int:
         """Append columns with no matrix entries yet; returns the index of the first."""
         n = int(np.asarray(cost).size)
         first = self.num_cols
-        self._h.addCols(
-            n,
-            _floats(cost),
-            _floats(lower),
-            _floats(upper),
-            0,
-            np.zeros(n, dtype=np.int32),
-            np.zeros(0, dtype=np.int32),
-            np.zeros(0, dtype=np.float64),
-        )
+        self._h.add_cols(_floats(cost), _floats(lower), _floats(upper))
         self.num_cols += n
         return first
 
@@ -223,7 +202,7 @@ class HighsSolver:
         if idx.size == 0:
             return
         t0 = time.perf_counter()
-        self._h.deleteRows(int(idx.size), idx)
+        self._h.delete_rows(idx)
         self.call_seconds += time.perf_counter() - t0
         self.num_rows -= int(idx.size)
 
@@ -237,15 +216,15 @@ class HighsSolver:
         self._h.run()
         self.solve_seconds += time.perf_counter() - t0
         self.solves += 1
-        self._solution = self._cols = None
+        self._cols = self._duals = None
         return self._status()
 
     def _status(self) -> LpStatus:
         """The status of the last ``run()`` (re-run once HiGHS's scheduler is adopted)."""
-        status = self._h.getModelStatus()
-        if status == _OPTIMAL:
+        status = self._h.model_status()
+        if status == highs_api.OPTIMAL:
             return LpStatus.OPTIMAL
-        if status == _NOT_RUN:
+        if status == highs_api.NOT_SET:
             return self._adopt_scheduler()
         return _STATUS.get(status, LpStatus.ERROR)
 
@@ -259,17 +238,17 @@ class HighsSolver:
         serial (``parallel`` off), so the size changes nothing else.
         """
         for threads in (0, *range(1, (os.cpu_count() or 1) + 1)):
-            self._h.setOptionValue("threads", threads)
+            self._h.set_option("threads", threads)
             self._h.run()
-            if self._h.getModelStatus() != _NOT_RUN:
+            if self._h.model_status() != highs_api.NOT_SET:
                 _OPTIONS["threads"] = threads
-                return _STATUS.get(self._h.getModelStatus(), LpStatus.ERROR)
-        self._h.setOptionValue("threads", _OPTIONS["threads"])
+                return _STATUS.get(self._h.model_status(), LpStatus.ERROR)
+        self._h.set_option("threads", _OPTIONS["threads"])  # type: ignore[arg-type]
         return LpStatus.ERROR
 
     def solve_cold(self) -> LpStatus:
         """Forget the basis and solve from scratch (fallback after a failed warm solve)."""
-        self._h.clearSolver()
+        self._h.clear_solver()
         return self.solve()
 
     def solve_with_retries(
@@ -286,8 +265,9 @@ class HighsSolver:
 
     def recover(self, max_attempts: int = 5, time_budget_seconds: float = 30.0) -> LpStatus:
         """The rest of :meth:`solve_with_retries` after its first, warm solve (made by
-        :meth:`solve` or :meth:`solve_fixed`): that solve's status when optimal, else the
-        escalation, with the attempt and time budgets counted from that solve."""
+        :meth:`solve` or as the failed solve of :meth:`solve_series`): that solve's status when
+        optimal, else the escalation, with the attempt and time budgets counted from that
+        solve."""
         return self._escalate(self._status(), max_attempts, time_budget_seconds)
 
     def _escalate(
@@ -295,7 +275,7 @@ class HighsSolver:
     ) -> LpStatus:
         """The escalation of :meth:`solve_with_retries` after the warm solve that gave
         ``status``: nothing when it is optimal, else a cold start and the ladder's rungs, within
-        the attempt and time budgets counted from the start of that solve."""
+        the attempt and time budgets counted from that solve."""
         if status == LpStatus.OPTIMAL or max_attempts <= 1:
             return status
         t0 = self._run_started
@@ -313,73 +293,80 @@ class HighsSolver:
             if give_up():
                 break
             for name, value in overrides.items():
-                self._h.setOptionValue(name, value)
-            self._h.clearSolver()
+                self._h.set_option(name, value)  # type: ignore[arg-type]
+            self._h.clear_solver()
             status = self.solve()
             attempts += 1
             for name in overrides:
-                self._h.setOptionValue(name, _OPTIONS[name])
+                self._h.set_option(name, _OPTIONS[name])  # type: ignore[arg-type]
         return status
 
     def status_text(self) -> str:
-        return self._h.modelStatusToString(self._h.getModelStatus())
+        """HiGHS's name for the last solve's model status (for error records)."""
+        return _QUIET.modelStatusToString(highspy.HighsModelStatus(self._h.model_status()))
 
     def objective(self) -> float:
         """Objective value of the last solve."""
-        return self._h.getObjectiveValue()
+        return self._h.objective()
 
-    def solution_record(self) -> highspy.HighsSolution:
-        """The last solve's solution as HiGHS returns it, fetched once per solve (readers share
-        it). Each read of a vector field (``row_dual``, ``col_value``) converts it to a new list;
-        read each at most once, or use the readers below."""
-        if self._solution is None:
-            t0 = time.perf_counter()
-            self._solution = self._h.getSolution()
-            self.call_seconds += time.perf_counter() - t0
-        return self._solution
+    def read_solution(self, cols: FloatArray | None, row_duals: FloatArray | None) -> None:
+        """Copy the last solve's column values and row duals into the arrays given (contiguous
+        float64 of ``num_cols`` and ``num_rows``; None skips one)."""
+        t0 = time.perf_counter()
+        self._h.read_solution(cols, row_duals)
+        self.call_seconds += time.perf_counter() - t0
 
-    def primal(self) -> NDArray[np.float64]:
-        """All column values of the last solve."""
-        return np.array(self.solution_record().col_value, dtype=np.float64)
+    def _fetch(self, cols: bool, duals: bool) -> None:
+        """Read what is asked of the last solve and not read yet, in one call."""
+        c = np.empty(self.num_cols) if cols and self._cols is None else None
+        d = np.empty(self.num_rows) if duals and self._duals is None else None
+        if c is None and d is None:
+            return
+        self.read_solution(c, d)
+        if c is not None:
+            self._cols = c
+        if d is not None:
+            self._duals = d
 
-    def row_duals(self) -> NDArray[np.float64]:
-        """All row duals of the last solve."""
-        return np.array(self.solution_record().row_dual, dtype=np.float64)
-
-    def col_values(self) -> list[float]:
-        """All column values of the last solve, as a list (converted once per solve; do not
-        modify it)."""
+    def col_values(self) -> FloatArray:
+        """All column values of the last solve, read once per solve (do not modify)."""
         if self._cols is None:
-            self._cols = self.solution_record().col_value
-        return self._cols
+            self._fetch(True, False)
+        return self._cols  # type: ignore[return-value]
 
-    def primal_at(self, cols: Sequence[int]) -> list[float]:
-        """Values of the given columns, in order (no numpy array)."""
-        values = self.col_values()
-        return [values[j] for j in cols]
+    def row_dual_values(self) -> FloatArray:
+        """All row duals of the last solve, read once per solve (do not modify)."""
+        if self._duals is None:
+            self._fetch(False, True)
+        return self._duals  # type: ignore[return-value]
 
-    def row_duals_at(self, rows: Sequence[int]) -> list[float]:
-        """Duals of the given rows, in order (no numpy array)."""
-        duals = self.solution_record().row_dual
-        return [duals[i] for i in rows]
+    def primal_at(self, cols: ArrayLike) -> FloatArray:
+        """Values of the given columns, in order."""
+        return self.col_values()[cols]
 
-    def solution(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Column values and row duals of the last solve."""
-        sol = self.solution_record()
-        return (
-            np.array(sol.col_value, dtype=np.float64),
-            np.array(sol.row_dual, dtype=np.float64),
-        )
+    def row_duals_at(self, rows: ArrayLike) -> FloatArray:
+        """Duals of the given rows, in order."""
+        return self.row_dual_values()[rows]
+
+    def primal(self) -> FloatArray:
+        """All column values of the last solve (a copy)."""
+        return self.col_values().copy()
+
+    def row_duals(self) -> FloatArray:
+        """All row duals of the last solve (a copy)."""
+        return self.row_dual_values().copy()
+
+    def solution(self) -> tuple[FloatArray, FloatArray]:
+        """Column values and row duals of the last solve (copies, read in one call)."""
+        self._fetch(True, True)
+        return self.primal(), self.row_duals()
 
 
-_NOT_RUN = highspy.HighsModelStatus.kNotset
-_OPTIMAL = highspy.HighsModelStatus.kOptimal
-
-_STATUS: dict[highspy.HighsModelStatus, LpStatus] = {
-    highspy.HighsModelStatus.kOptimal: LpStatus.OPTIMAL,
-    highspy.HighsModelStatus.kInfeasible: LpStatus.INFEASIBLE,
-    highspy.HighsModelStatus.kUnbounded: LpStatus.UNBOUNDED,
-    highspy.HighsModelStatus.kUnboundedOrInfeasible: LpStatus.UNBOUNDED,
+_STATUS: dict[int, LpStatus] = {
+    highs_api.OPTIMAL: LpStatus.OPTIMAL,
+    highs_api.INFEASIBLE: LpStatus.INFEASIBLE,
+    highs_api.UNBOUNDED: LpStatus.UNBOUNDED,
+    highs_api.UNBOUNDED_OR_INFEASIBLE: LpStatus.UNBOUNDED,
 }
 
 
