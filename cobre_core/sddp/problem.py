@@ -24,6 +24,7 @@ from cobre_core.stochastic.noise import OpeningTree, generate_opening_tree, nois
 from cobre_core.system.case import Case
 
 FloatArray = NDArray[np.float64]
+_Patches = tuple[NDArray[np.int32], FloatArray, FloatArray]  # rows, their values, noise
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,8 @@ class Problem:
             for slp, cols in zip(self.stage_lps, self.cut_columns, strict=True)
         ]
         self.initial_state = np.concatenate([case.initial_storage, case.initial_lags.ravel()])
+        # the last backward_patches() result and its key
+        self._patches: tuple[tuple[object, ...], _Patches] | None = None
 
     def _add_opening_thetas(self, t: int, n: int) -> NDArray[np.int32]:
         """Add theta_o (o < n) to stage ``t`` on every lane and the row theta = mean(theta_o)."""
@@ -388,6 +391,25 @@ class Problem:
         solver = self._patch_and_solve(lane, t, state, eta, context)
         return solver.objective(), solver.row_duals_at(self._fix_rows[t])
 
+    def backward_patches(self, t: int, states: FloatArray) -> _Patches:
+        """The rows every backward solve at stage ``t`` fixes, their values ``(F, n_t, rows)``
+        and the effective noise ``(F, n_t, dim)``, for each state of ``states`` ``(F, d)`` and
+        each opening of the stage, states first.
+
+        Computed in one go for all the openings and kept for the next call with the same stage
+        and states: each lane of this process solves a share of the openings
+        (:meth:`solve_backward_lane`), and the numpy calls of the patch, not their size, are
+        its cost. Every entry is what the lane's own share would have given, bit for bit.
+        """
+        key = (t, states.shape, states.tobytes())
+        kept = self._patches
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        etas = self.realize_states(t, states, slice(None))
+        rows, values = self.stage_lps[t].row_patches(states, etas)
+        self._patches = (key, (rows, values, etas))  # one assignment: safe between threads
+        return rows, values, etas
+
     def solve_backward_lane(
         self, lane: int, t: int, states: FloatArray, openings: slice, context: dict
     ) -> tuple[FloatArray, FloatArray]:
@@ -395,11 +417,11 @@ class Problem:
         ``(F, dim)`` and every opening ``openings`` selects, states first, openings in order.
 
         The backward pass's hot loop; returns objectives ``(F, m)`` and state-row duals
-        ``(F, m, dim)``. The row bounds of all the solves come from one vectorised patch and
-        run as one series (:meth:`HighsSolver.solve_series`), and with lazy cuts one product
-        checks all the solutions at once: a solve whose solution violates a pool cut outside the
-        LP is redone, after those cuts are added, until none is (:meth:`_solve_at`). Every
-        accepted solution satisfies the whole pool, as one by one.
+        ``(F, m, dim)``. The row bounds of all the solves come from one vectorised patch
+        (:meth:`backward_patches`) and run as one series (:meth:`HighsSolver.solve_series`).
+        With lazy cuts one product checks all the solutions at once: a solve whose solution
+        violates a pool cut outside the LP is redone, after those cuts are added, until none is
+        (:meth:`_solve_at`). Every accepted solution satisfies the whole pool, as one by one.
         """
         slp = self.stage_lps[t]
         solver = self.solvers[lane][t]
@@ -408,11 +430,9 @@ class Problem:
         k = shape[0] * shape[1]
         if not k:  # more lanes than openings
             return np.zeros(shape), np.zeros((*shape, self.state_dim))
-        # every state's openings patched in one go, states first
-        etas = self.realize_states(t, states, openings)
-        rows, values = slp.row_patches(states, etas)
-        values = values.reshape(k, rows.size)
-        etas = etas.reshape(k, -1)
+        rows, all_values, all_etas = self.backward_patches(t, states)
+        values = np.ascontiguousarray(all_values[:, openings]).reshape(k, rows.size)
+        etas = all_etas[:, openings]  # read by the slower paths only
         m = shape[1]
         objs = np.empty(k)
         cols = np.empty((k, solver.num_cols))
@@ -423,9 +443,11 @@ class Problem:
                 j = solver.solve_series(rows, values, j, objs, cols, duals)
                 if j == k:
                     break
-                self._unless_optimal(solver.recover(*self._retry), lane, t, context, numbers[j % m])
+                status = solver.recover(*self._retry)
+                self._unless_optimal(status, lane, t, context, numbers[j % m])
             else:
-                self._solve_at(lane, t, rows, values[j], etas[j], context, numbers[j % m], False)
+                eta = etas[j // m, j % m]
+                self._solve_at(lane, t, rows, values[j], eta, context, numbers[j % m], False)
             objs[j] = solver.objective()
             solver.read_solution(cols[j], duals[j])
             j += 1
@@ -436,7 +458,8 @@ class Problem:
             if missing.size:
                 self._readd(lane, t, missing)
                 for j in redo.tolist():
-                    self._solve_at(lane, t, rows, values[j], etas[j], context, numbers[j % m])
+                    eta = etas[j // m, j % m]
+                    self._solve_at(lane, t, rows, values[j], eta, context, numbers[j % m])
                     objs[j] = solver.objective()
                     duals[j] = solver.row_duals_at(self._fix_rows[t])
         return objs.reshape(shape), duals.reshape((*shape, self.state_dim))

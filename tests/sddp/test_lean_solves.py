@@ -123,6 +123,28 @@ def test_realize_states_and_row_patches_match_one_state_at_a_time(problem: Probl
                 assert values[k].tobytes() == want.tobytes()
 
 
+def test_backward_patches_hold_every_lanes_share_bit_for_bit(problem: Problem) -> None:
+    """The lanes of a process share one patch of all the openings; the columns of a lane's
+    openings must be exactly what the lane's own patch gives, and a second call with the same
+    stage and states returns the kept result (a different state does not)."""
+    states = np.array(_states(problem))
+    lanes = problem.num_lanes
+    for t in range(problem.num_stages):
+        rows, values, etas = problem.backward_patches(t, states)
+        assert values.shape[:2] == etas.shape[:2] == (len(states), problem.tree.count(t))
+        assert problem.backward_patches(t, states.copy())[1] is values
+        for lane in range(lanes):
+            picks = slice(lane, None, lanes)
+            want_etas = problem.realize_states(t, states, picks)
+            want_rows, want = problem.stage_lps[t].row_patches(states, want_etas)
+            assert rows is want_rows
+            assert np.ascontiguousarray(values[:, picks]).tobytes() == want.tobytes()
+            assert np.ascontiguousarray(etas[:, picks]).tobytes() == want_etas.tobytes()
+    moved = states.copy()
+    moved[0, 0] += 1.0
+    assert problem.backward_patches(0, moved)[1][0, 0, 0] == moved[0, 0]
+
+
 def test_backward_lane_matches_one_solve_per_opening(case_dir: Path) -> None:
     """One batched call per stage (cut check once for the batch) vs solve_backward one by one:
     the same optimal objectives; duals may differ only where the LP has several optima."""
