@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from cobre_core.examples import write_example
+from cobre_core.solver.highs_api import api_name
 from cobre_core.solver.highs_solver import HIGHS_VERSION
 from cobre_core.study_runs import train
 
@@ -77,8 +78,9 @@ print((time.perf_counter() - t) / 5000 * 1e6)
 
 
 def highs_fixed_cost() -> dict[str, Any]:
-    """The HiGHS version in use and the microseconds of one ``run()`` with nothing to solve
-    (best of 3 fresh processes).
+    """The HiGHS version in use, how we reach it (``highs_api``: its C API, ``"c"``, or
+    highspy's object; see :mod:`cobre_core.solver.highs_api`) and the microseconds of one
+    ``run()`` with nothing to solve (best of 3 fresh processes).
 
     HiGHS's own cost per call, paid once per LP solve in training: a warm re-solve takes a few
     pivots, so a version whose fixed cost grows slows training (HiGHS 1.16.0 probes the CPU
@@ -89,7 +91,7 @@ def highs_fixed_cost() -> dict[str, Any]:
         for _ in range(3)
     ]
     fixed = round(min(float(r.stdout.split()[-1]) for r in runs), 1)
-    return {"highs_version": HIGHS_VERSION, "highs_run_fixed_us": fixed}
+    return {"highs_version": HIGHS_VERSION, "highs_api": api_name(), "highs_run_fixed_us": fixed}
 
 
 def _ceiling(script: str) -> tuple[float, float, float]:
@@ -265,7 +267,9 @@ def full_markdown(report: dict[str, Any]) -> list[str]:
             "last one at the end of a step (the steps' imbalance). With 2 workers the HiGHS "
             "shares sum both workers' time, hence above 100%.",
             "",
-            f"HiGHS {cap.get('highs_version', '-')}: one `run()` with nothing to solve costs "
+            f"HiGHS {cap.get('highs_version', '-')} through "
+            f"{'its C API' if cap.get('highs_api') == 'c' else 'highspy'}: "
+            f"one `run()` with nothing to solve costs "
             f"{cap.get('highs_run_fixed_us', '-')} us, paid once per LP solve.",
         ]
     return lines
