@@ -95,9 +95,27 @@ class _Library:
 
 
 def _candidates() -> list[Path]:
+    """Library files beside highspy's module, the one its module has loaded first.
+
+    A wheel cannot hold symbolic links, so it may carry two copies of the library
+    (``libhighs.so.1`` and ``libhighs.so.1.15.1``). Only the loaded one is the HiGHS highspy
+    runs; loading the other would give a second HiGHS in memory.
+    """
     here = Path(highspy.__file__).resolve().parent
     names = ("libhighs*.so*", "libhighs*.dylib", "highs*.dll")
-    return sorted(p for pattern in names for p in here.glob(pattern) if p.is_file())
+    found = sorted(p for pattern in names for p in here.glob(pattern) if p.is_file())
+    loaded = _mapped_files()
+    return sorted(found, key=lambda p: p not in loaded)
+
+
+def _mapped_files() -> set[Path]:
+    """Files mapped into this process (Linux ``/proc/self/maps``; empty elsewhere)."""
+    try:
+        text = Path("/proc/self/maps").read_text()
+    except OSError:
+        return set()
+    fields = (line.split(None, 5) for line in text.splitlines())
+    return {Path(f[5]) for f in fields if len(f) == 6 and f[5].startswith("/")}
 
 
 @functools.cache

@@ -46,6 +46,32 @@ def test_the_c_api_is_the_default_when_highspy_ships_the_library(
     assert lib is not None and lib.calls.Highs_version().decode() == _highspy_version()
 
 
+@needs_c
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs Linux /proc")
+def test_the_c_api_runs_the_very_library_highspy_loaded() -> None:
+    """A wheel may carry two copies of the library file; loading the other copy would put a
+    second HiGHS in memory (its own task scheduler and banner flag)."""
+    import subprocess
+    import sys
+
+    script = (
+        "from cobre_core.solver import highs_api\n"
+        "from cobre_core.solver.highs_capi import CHighs\n"
+        "h = CHighs()\nh.set_option('output_flag', False)\nh.run()\n"
+        "maps = open('/proc/self/maps').read().splitlines()\n"
+        "print('\\n'.join(sorted({l.split()[-1] for l in maps if 'libhighs' in l})))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    files = out.stdout.split()
+    assert len(files) == 1
+    lib = highs_capi.library()
+    assert lib is not None and Path(files[0]) == lib.path
+
+
 def _highspy_version() -> str:
     from cobre_core.solver.highs_solver import HIGHS_VERSION
 
