@@ -4,7 +4,8 @@ highs_api.HighsApi`.
 highspy wheels up to 1.15 ship HiGHS as a shared library beside their module (``libhighs.so.1``
 on Linux), and highspy's own module loads it. Loading the same file again gives the same library
 in memory, so instances made here share HiGHS's process-wide state (its task scheduler, its
-banner-printed flag) with highspy's. Nothing is compiled and nothing new is installed.
+banner-printed flag) with highspy's. Nothing is compiled and nothing new is installed. Linux
+only: the loaded file is found in ``/proc/self/maps``; elsewhere highspy's object is used.
 
 Why: a training run makes some 145,000 warm re-solves of small LPs, and what runs between them
 is overhead. Through highspy each call crosses pybind11 and reading a solution copies HiGHS's
@@ -95,17 +96,16 @@ class _Library:
 
 
 def _candidates() -> list[Path]:
-    """Library files beside highspy's module, the one its module has loaded first.
+    """HiGHS library files beside highspy's module that this process has loaded already.
 
     A wheel cannot hold symbolic links, so it may carry two copies of the library
     (``libhighs.so.1`` and ``libhighs.so.1.15.1``). Only the loaded one is the HiGHS highspy
-    runs; loading the other would give a second HiGHS in memory.
+    runs; loading the other would put a second HiGHS in memory. Where the loaded files cannot be
+    listed (no ``/proc``), there is no candidate and highspy's object is used.
     """
     here = Path(highspy.__file__).resolve().parent
-    names = ("libhighs*.so*", "libhighs*.dylib", "highs*.dll")
-    found = sorted(p for pattern in names for p in here.glob(pattern) if p.is_file())
     loaded = _mapped_files()
-    return sorted(found, key=lambda p: p not in loaded)
+    return sorted(p for p in here.glob("libhighs*.so*") if p.resolve() in loaded)
 
 
 def _mapped_files() -> set[Path]:
@@ -120,8 +120,9 @@ def _mapped_files() -> set[Path]:
 
 @functools.cache
 def library() -> _Library | None:
-    """The C API of the HiGHS library highspy uses, or None when highspy ships none that
-    matches it (HiGHS linked into highspy's module, another version, 64-bit indices)."""
+    """The C API of the HiGHS library highspy uses, or None when there is none to use: HiGHS
+    linked into highspy's module, a library of another version or with 64-bit indices, or a
+    system where the loaded libraries cannot be listed (:func:`_candidates`)."""
     for path in _candidates():
         try:
             lib = _Library(path)
