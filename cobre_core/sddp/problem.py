@@ -153,6 +153,9 @@ class Problem:
             for slp, cols in zip(self.stage_lps, self.cut_columns, strict=True)
         ]
         self.initial_state = np.concatenate([case.initial_storage, case.initial_lags.ravel()])
+        # per stage, the parts of cut rows that do not depend on the cut (_row_layout)
+        no_rows = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        self._row_layouts = [no_rows] * self.num_stages
         # the last backward_patches() result and its key
         self._patches: tuple[tuple[object, ...], _Patches] | None = None
 
@@ -208,15 +211,34 @@ class Problem:
     ) -> tuple[FloatArray, FloatArray, NDArray[np.int32], NDArray[np.int32], FloatArray]:
         """Cuts of stage ``t`` as rows for :meth:`HighsSolver.add_rows`: bounds, then CSR."""
         m, d = alphas.size, self.state_dim
-        index = np.empty((m, d + 1), dtype=np.int32)
-        index[:, 0] = self.cut_columns[t][targets]
-        index[:, 1:] = self.stage_lps[t].layout.out_state_cols
         value = np.empty((m, d + 1))
         value[:, 0] = 1.0
-        value[:, 1:] = -np.asarray(pis).reshape(m, d)
-        starts = np.arange(0, m * (d + 1), d + 1, dtype=np.int32)
+        np.negative(np.asarray(pis).reshape(m, d), out=value[:, 1:])
+        index, starts, upper = self._row_layout(t, m)
+        if self.multi_cut:  # each row bounds its own opening's theta
+            index = index.reshape(m, d + 1).copy()
+            index[:, 0] = self.cut_columns[t][targets]
         lower = np.ascontiguousarray(alphas, dtype=np.float64)
-        return lower, np.full(m, np.inf), starts, index.ravel(), value.ravel()
+        return lower, upper, starts, index.ravel(), value.ravel()
+
+    def _row_layout(
+        self, t: int, m: int
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32], FloatArray]:
+        """Column indices (the first cut column, then the outgoing state), starts and upper
+        bounds of ``m`` cut rows of stage ``t``: views of arrays kept per stage and grown when a
+        batch is larger (they are the same for every single-cut row)."""
+        d = self.state_dim
+        kept = self._row_layouts[t]
+        if kept[1].size < m:
+            cap = max(m, 2 * kept[1].size, 16)
+            index = np.empty((cap, d + 1), dtype=np.int32)
+            index[:, 0] = self.cut_columns[t][0]
+            index[:, 1:] = self.stage_lps[t].layout.out_state_cols
+            starts = np.arange(0, cap * (d + 1), d + 1, dtype=np.int32)
+            kept = (index.ravel(), starts, np.full(cap, np.inf))
+            self._row_layouts[t] = kept  # one assignment: safe between lane threads
+        index, starts, upper = kept
+        return index[: m * (d + 1)], starts[:m], upper[:m]
 
     def keep_lanes(self, lanes: Collection[int]) -> None:
         """Drop the HiGHS instances of every lane but ``lanes`` (the others run elsewhere).
@@ -357,8 +379,7 @@ class Problem:
 
     def _readd(self, lane: int, t: int, cuts: NDArray[np.int64]) -> None:
         """Put pool cuts ``cuts`` of stage ``t`` back into ``lane``'s LP as rows."""
-        pool = self.cuts[t]
-        rows = self._cut_rows(t, pool.alpha[cuts], pool.pi[cuts], pool.target[cuts])
+        rows = self._cut_rows(t, *self.cuts[t].select(cuts))
         self.solvers[lane][t].add_rows(*rows)
         self.rows[lane][t].readded(cuts)
 

@@ -87,6 +87,57 @@ def test_check_reports_violated_cuts_outside_the_lp_only() -> None:
     assert rows.check(pool, np.array([[2.0, 8.0 - 1e-9]]))[1].tolist() == []
 
 
+def test_a_batch_check_applies_the_tolerances_like_a_single_one() -> None:
+    """The batch path computes both tolerance bounds at once; decisions at their edges must be
+    those of the one-solution path."""
+    pool = pool_of([0.0, 10.0, 20.0], [[1.0], [-1.0], [-1.0]])
+    rows = CutRows(first_row=0)
+    rows.appended(3)
+    rows.in_lp[:] = [True, False, True]
+    rows.members = np.array([0, 2])
+    high = 8.0 - cut_pool.VIOLATION_ABS - cut_pool.VIOLATION_REL * 9.0  # cut 1 at x = 2
+    points = np.array([[2.0, 2.0], [2.0, 8.0 - 1e-9], [2.0, high * (1 - 1e-15)], [2.0, 8.0]])
+    solves, cuts = rows.check(pool, points)
+    assert solves.tolist() == [0, 2] and cuts.tolist() == [1]
+    for k, point in enumerate(points):  # the same answer one solution at a time
+        one = CutRows(first_row=0)
+        one.appended(3)
+        one.in_lp[:] = [True, False, True]
+        one.members = np.array([0, 2])
+        assert one.check(pool, point[None, :])[1].tolist() == ([1] if k in (0, 2) else [])
+
+
+def test_select_gathers_alpha_pi_and_target_of_the_cuts_asked_for() -> None:
+    pool = CutPool(dim=2)
+    pool.append(np.array([1.0, 2.0, 3.0]), np.arange(6.0).reshape(3, 2), 1, np.array([0, 1, 2]))
+    alpha, pi, target = pool.select(np.array([2, 0]))
+    assert alpha.tolist() == [3.0, 1.0]
+    assert pi.tolist() == [[4.0, 5.0], [0.0, 1.0]]
+    assert target.tolist() == [2, 0]
+
+
+@pytest.mark.parametrize("multi_cut", [False, True])
+def test_cut_rows_are_the_csr_of_theta_minus_pi_x(toy_4x3_dir: Path, multi_cut: bool) -> None:
+    """Cut rows come from per-stage index, start and bound arrays grown on demand; every batch
+    size gives rows theta_target - pi . x_out >= alpha."""
+    from cobre_core.loader import load_case
+
+    problem = Problem(load_case(toy_4x3_dir), lanes=1, multi_cut=multi_cut)
+    t, d = 0, problem.state_dim
+    out = problem.stage_lps[t].layout.out_state_cols
+    rng = np.random.default_rng(3)
+    for m in (3, 1, 40, 17):
+        alphas, pis = rng.normal(size=m), rng.normal(size=(m, d))
+        targets = rng.integers(0, len(problem.cut_columns[t]), m)
+        lower, upper, starts, index, value = problem._cut_rows(t, alphas, pis, targets)
+        assert lower.tolist() == alphas.tolist() and upper.tolist() == [np.inf] * m
+        assert starts.tolist() == list(range(0, m * (d + 1), d + 1))
+        index, value = index.reshape(m, d + 1), value.reshape(m, d + 1)
+        assert index[:, 0].tolist() == problem.cut_columns[t][targets].tolist()
+        assert (index[:, 1:] == out).all()
+        assert value[:, 0].tolist() == [1.0] * m and (value[:, 1:] == -pis).all()
+
+
 @pytest.fixture(scope="module")
 def trained(toy_4x3_dir: Path) -> Problem:
     from cobre_core.loader import load_case
