@@ -90,11 +90,12 @@ class HighsApi(Protocol):
         first: int,
         objs: FloatArray,
         cols: FloatArray,
-        duals: FloatArray,
+        duals: FloatArray | None,
     ) -> tuple[int, float, float]:
         """Solve ``j = first, first + 1, ...`` in order: fix ``rows`` to ``values[j]`` (both
         bounds), run from the current basis and, when optimal, write the objective to
-        ``objs[j]``, the column values to ``cols[j]`` and the row duals to ``duals[j]``.
+        ``objs[j]``, the column values to ``cols[j]`` and the row duals to ``duals[j]`` (unless
+        ``duals`` is None).
 
         Stops after the first solve that is not optimal. Returns the index of that solve (or
         ``len(objs)`` when all were optimal), then the seconds inside ``run()`` and inside the
@@ -177,7 +178,7 @@ class PyHighs:
         first: int,
         objs: FloatArray,
         cols: FloatArray,
-        duals: FloatArray,
+        duals: FloatArray | None,
     ) -> tuple[int, float, float]:
         h, n, clock = self._h, rows.size, time.perf_counter
         optimal = highspy.HighsModelStatus.kOptimal
@@ -195,7 +196,8 @@ class PyHighs:
             objs[j] = h.getObjectiveValue()
             solution = h.getSolution()
             cols[j] = solution.col_value
-            duals[j] = solution.row_dual
+            if duals is not None:
+                duals[j] = solution.row_dual
             call_s += (clock() - t2) + (t1 - t0)
         return objs.size, run_s, call_s
 
