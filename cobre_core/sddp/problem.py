@@ -335,13 +335,11 @@ class Problem:
         Without ``check`` the caller checks (:meth:`solve_backward_lane`, for a batch at once).
         """
         solver = self.solvers[lane][t]
+        solver.fix_rows(rows, values)
         slp = self.stage_lps[t]
         if slp.has_col_patch:
-            solver.fix_rows(rows, values)
             solver.set_col_bounds(*slp.col_patch(eta))  # type: ignore[misc]
-            self._resolve(lane, t, context, opening)
-        elif not solver.solve_fixed(rows, values):  # one call; the retries only if needed
-            self._unless_optimal(solver.recover(*self._retry), lane, t, context, opening)
+        self._resolve(lane, t, context, opening)
         while check and self.lazy_cuts and len(self.cuts[t]):
             missing = self._violated_cuts(lane, t, solver)
             if not missing.size:

@@ -90,12 +90,11 @@ class HighsApi(Protocol):
         first: int,
         objs: FloatArray,
         cols: FloatArray,
-        duals: FloatArray | None,
+        duals: FloatArray,
     ) -> tuple[int, float, float]:
         """Solve ``j = first, first + 1, ...`` in order: fix ``rows`` to ``values[j]`` (both
         bounds), run from the current basis and, when optimal, write the objective to
-        ``objs[j]``, the column values to ``cols[j]`` and the row duals to ``duals[j]`` (unless
-        ``duals`` is None).
+        ``objs[j]``, the column values to ``cols[j]`` and the row duals to ``duals[j]``.
 
         Stops after the first solve that is not optimal. Returns the index of that solve (or
         ``len(objs)`` when all were optimal), then the seconds inside ``run()`` and inside the
@@ -178,7 +177,7 @@ class PyHighs:
         first: int,
         objs: FloatArray,
         cols: FloatArray,
-        duals: FloatArray | None,
+        duals: FloatArray,
     ) -> tuple[int, float, float]:
         h, n, clock = self._h, rows.size, time.perf_counter
         optimal = highspy.HighsModelStatus.kOptimal
@@ -196,8 +195,7 @@ class PyHighs:
             objs[j] = h.getObjectiveValue()
             solution = h.getSolution()
             cols[j] = solution.col_value
-            if duals is not None:
-                duals[j] = solution.row_dual
+            duals[j] = solution.row_dual
             call_s += (clock() - t2) + (t1 - t0)
         return objs.size, run_s, call_s
 

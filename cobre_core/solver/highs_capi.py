@@ -263,23 +263,22 @@ class CHighs:
         first: int,
         objs: FloatArray,
         cols: FloatArray,
-        duals: FloatArray | None,
+        duals: FloatArray,
     ) -> tuple[int, float, float]:
         k = objs.size
-        buffers = (values, objs, cols) if duals is None else (values, objs, cols, duals)
-        if values.shape != (k, rows.size) or any(b.shape[0] != k for b in buffers[2:]):
+        if values.shape != (k, rows.size) or cols.shape[0] != k or duals.shape[0] != k:
             raise ValueError("values, cols and duals need one row per solve")
-        for a, dtype in ((rows, np.int32), *((b, np.float64) for b in buffers)):
+        for a, dtype in ((rows, np.int32), *((x, np.float64) for x in (values, objs, cols, duals))):
             if not a.flags.c_contiguous or a.dtype != dtype:
                 raise ValueError("solve_fixed_series needs contiguous int32 rows, float64 data")
-        self._fits(cols.shape[1], None if duals is None else duals.shape[1])
+        self._fits(cols.shape[1], duals.shape[1])
         c, h, run, clock = self._c, self._h, self._run, time.perf_counter
         patch, status = c.Highs_changeRowsBoundsBySet, c.Highs_getModelStatus
         objective, solution = c.Highs_getObjectiveValue, c.Highs_getSolution
         n, at = rows.size, rows.ctypes.data
         v0, v_step = values.ctypes.data, values.strides[0]
         c0, c_step = cols.ctypes.data, cols.strides[0]
-        d0, d_step = (0, 0) if duals is None else (duals.ctypes.data, duals.strides[0])
+        d0, d_step = duals.ctypes.data, duals.strides[0]
         run_s = call_s = 0.0
         for j in range(first, k):
             v = v0 + j * v_step
@@ -292,7 +291,7 @@ class CHighs:
             if status(h) != OPTIMAL:
                 return j, run_s, call_s + (clock() - t2) + (t1 - t0)
             objs[j] = objective(h)
-            solution(h, c0 + j * c_step, None, None, (d0 + j * d_step) or None)
+            solution(h, c0 + j * c_step, None, None, d0 + j * d_step)
             call_s += (clock() - t2) + (t1 - t0)
         return k, run_s, call_s
 

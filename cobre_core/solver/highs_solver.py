@@ -138,7 +138,7 @@ class HighsSolver:
         first: int,
         objs: FloatArray,
         cols: FloatArray,
-        duals: FloatArray | None,
+        duals: FloatArray,
     ) -> int:
         """Warm solves ``j = first, first + 1, ...``, each with ``rows`` fixed to ``values[j]``
         ``(k, rows)``; returns ``k`` when all were optimal, else the first that was not.
@@ -146,10 +146,9 @@ class HighsSolver:
         The backward pass's hot path: one call for a whole series of solves, which write their
         objective to ``objs[j]`` and all column values and row duals to ``cols[j]`` ``(k,
         num_cols)`` and ``duals[j]`` ``(k, num_rows)`` (contiguous float64, ``rows`` contiguous
-        int32; with ``duals`` None no dual is read). Nothing is retried: after a solve that was
-        not optimal, call :meth:`recover`, which goes on exactly as :meth:`solve_with_retries`
-        would have after it, then read that solve's values with :meth:`read_solution` and go on
-        from the next one.
+        int32). Nothing is retried: after a solve that was not optimal, call :meth:`recover`,
+        which goes on exactly as :meth:`solve_with_retries` would have after it, then read that
+        solve's values with :meth:`read_solution` and go on from the next one.
         """
         j, run_s, call_s = self._h.solve_fixed_series(rows, values, first, objs, cols, duals)
         self.solve_seconds += run_s
@@ -158,16 +157,6 @@ class HighsSolver:
         self._cols = self._duals = None
         self._run_started = time.perf_counter()  # the retry budget counts from here
         return j
-
-    def solve_fixed(self, rows: IntArray, values: FloatArray) -> bool:
-        """:meth:`fix_rows` and one warm solve as a series of one (:meth:`solve_series`); True
-        when optimal. The column values are then read already (:meth:`col_values`); on False
-        go on with :meth:`recover`. The lean path of single solves (forward pass, re-solves)."""
-        objs, cols = np.empty(1), np.empty((1, self.num_cols))
-        done = self.solve_series(rows, values.reshape(1, values.size), 0, objs, cols, None) == 1
-        if done:
-            self._cols = cols[0]
-        return done
 
     def set_col_bounds(self, cols: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Patch the bounds of the given columns (scalars broadcast; +-inf means no bound)."""

@@ -97,21 +97,6 @@ def test_solve_series_starts_at_first_and_reports_success_with_the_length() -> N
     assert objs[1:].tolist() == pytest.approx([7.0, 4.0])
 
 
-def test_solve_fixed_is_a_series_of_one_with_its_columns_read() -> None:
-    s, plain = _lp(), _lp()
-    rows = np.array([0], dtype=np.int32)
-    assert s.solve_fixed(rows, np.array([5.0]))
-    plain.fix_rows(rows, np.array([5.0]))
-    assert plain.solve() == LpStatus.OPTIMAL
-    calls = s.call_seconds
-    assert s.col_values().tolist() == plain.col_values().tolist()  # read by the series
-    assert s.call_seconds == calls
-    assert s.objective() == plain.objective()
-    assert s.row_duals().tolist() == plain.row_duals().tolist()
-    assert not s.solve_fixed(rows, np.array([25.0]))  # infeasible: no retry yet
-    assert s.solves == 2 and s.recover(max_attempts=2) == LpStatus.INFEASIBLE and s.solves == 3
-
-
 def test_solve_series_refuses_buffers_of_the_wrong_size() -> None:
     """The C API writes without bounds checks, so the sizes are checked before any solve."""
     s = _lp()
