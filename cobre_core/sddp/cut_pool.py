@@ -199,19 +199,13 @@ class CutRows:
         # |value| ~ |theta| wherever a test is close, so theta's size sets both tolerances
         scale = np.abs(theta)
         scale += 1.0
-        if theta.shape[1] == 1:  # both tolerance bounds in three calls, (m, 2), the same values
-            bounds = scale * _BOUND_FACTORS
-            bounds += _BOUND_OFFSETS
-            bounds += theta
-            low, high = bounds[:, :1], bounds[:, 1:]
-        else:
-            low = theta - BINDING_REL * scale
-            high = theta + (VIOLATION_ABS + VIOLATION_REL * scale)
         members = self.members
         if members.size:  # stamp LP rows binding in any solve (only rows are ever reviewed)
+            low = theta - BINDING_REL * scale
             held = np.take(value, members, axis=1)
             hit = held >= (np.take(low, members, axis=1) if low.shape[1] > 1 else low)
             self.last_used[members[hit.any(axis=0)]] = self.solves
+        high = theta + (VIOLATION_ABS + VIOLATION_REL * scale)
         if high.shape[1] == 1 and not (value.max(axis=1) > high[:, 0]).any():
             return _NONE, _NONE  # the usual case: nothing is violated
         over = value > high
@@ -238,12 +232,6 @@ class CutRows:
         cuts = ((value > high) & ~self.in_lp[:n]).nonzero()[0]
         return (_FIRST if cuts.size else _NONE), cuts
 
-
-# theta + (scale * factor + offset) gives theta - BINDING_REL * scale (binding) and
-# theta + (VIOLATION_ABS + VIOLATION_REL * scale) (violated) exactly: negation, adding 0 and
-# swapping the terms of a sum do not round
-_BOUND_FACTORS = np.array([-BINDING_REL, VIOLATION_REL])
-_BOUND_OFFSETS = np.array([0.0, VIOLATION_ABS])
 
 _NONE: IntArray = np.zeros(0, dtype=np.int64)
 _NONE.flags.writeable = False
