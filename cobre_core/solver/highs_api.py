@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import highspy
@@ -179,25 +180,51 @@ class PyHighs:
         cols: FloatArray,
         duals: FloatArray,
     ) -> tuple[int, float, float]:
-        h, n, clock = self._h, rows.size, time.perf_counter
+        h, n = self._h, rows.size
         optimal = highspy.HighsModelStatus.kOptimal
-        run_s = call_s = 0.0
-        for j in range(first, objs.size):
+
+        def patch(j: int) -> None:
             v = values[j]
-            t0 = clock()
             h.changeRowsBounds(n, rows, v, v)
-            t1 = clock()
-            h.run()
-            t2 = clock()
-            run_s += t2 - t1
-            if h.getModelStatus() != optimal:
-                return j, run_s, call_s + (clock() - t2) + (t1 - t0)
+
+        def read(j: int) -> None:
             objs[j] = h.getObjectiveValue()
             solution = h.getSolution()
             cols[j] = solution.col_value
             duals[j] = solution.row_dual
-            call_s += (clock() - t2) + (t1 - t0)
-        return objs.size, run_s, call_s
+
+        return run_series(
+            first, objs.size, patch, h.run, lambda: h.getModelStatus() == optimal, read
+        )
+
+
+def run_series(
+    first: int,
+    k: int,
+    patch: Callable[[int], object],
+    run: Callable[[], object],
+    optimal: Callable[[], bool],
+    read: Callable[[int], object],
+) -> tuple[int, float, float]:
+    """The loop of :meth:`HighsApi.solve_fixed_series`, on one implementation's calls:
+    ``patch(j)`` fixes solve ``j``'s rows, ``run()`` solves, ``optimal()`` says whether the solve
+    was optimal and ``read(j)`` stores its objective and solution. Stops after the first solve
+    that is not optimal; returns its index (``k`` when none), then the seconds inside ``run()``
+    and inside the other calls."""
+    clock = time.perf_counter
+    run_s = call_s = 0.0
+    for j in range(first, k):
+        t0 = clock()
+        patch(j)
+        t1 = clock()
+        run()
+        t2 = clock()
+        run_s += t2 - t1
+        if not optimal():
+            return j, run_s, call_s + (clock() - t2) + (t1 - t0)
+        read(j)
+        call_s += (clock() - t2) + (t1 - t0)
+    return k, run_s, call_s
 
 
 def api_name() -> str:

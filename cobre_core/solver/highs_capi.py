@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import time
 import weakref
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from cobre_core.solver.highs_api import (
     FloatArray,
     IntArray,
     OptionValue,
+    run_series,
 )
 from cobre_core.solver.lp_builder import LinearProgram
 
@@ -272,28 +272,24 @@ class CHighs:
             if not a.flags.c_contiguous or a.dtype != dtype:
                 raise ValueError("solve_fixed_series needs contiguous int32 rows, float64 data")
         self._fits(cols.shape[1], duals.shape[1])
-        c, h, run, clock = self._c, self._h, self._run, time.perf_counter
-        patch, status = c.Highs_changeRowsBoundsBySet, c.Highs_getModelStatus
+        c, h = self._c, self._h
+        fix, status = c.Highs_changeRowsBoundsBySet, c.Highs_getModelStatus
         objective, solution = c.Highs_getObjectiveValue, c.Highs_getSolution
         n, at = rows.size, rows.ctypes.data
         v0, v_step = values.ctypes.data, values.strides[0]
         c0, c_step = cols.ctypes.data, cols.strides[0]
         d0, d_step = duals.ctypes.data, duals.strides[0]
-        run_s = call_s = 0.0
-        for j in range(first, k):
+
+        def patch(j: int) -> None:
             v = v0 + j * v_step
-            t0 = clock()
-            patch(h, n, at, v, v)
-            t1 = clock()
-            run(h)
-            t2 = clock()
-            run_s += t2 - t1
-            if status(h) != OPTIMAL:
-                return j, run_s, call_s + (clock() - t2) + (t1 - t0)
+            fix(h, n, at, v, v)
+
+        def read(j: int) -> None:
             objs[j] = objective(h)
             solution(h, c0 + j * c_step, None, None, d0 + j * d_step)
-            call_s += (clock() - t2) + (t1 - t0)
-        return k, run_s, call_s
+
+        run = functools.partial(self._run, h)
+        return run_series(first, k, patch, run, lambda: status(h) == OPTIMAL, read)
 
 
 def _width(buffer: FloatArray | None) -> int | None:

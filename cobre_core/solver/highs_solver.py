@@ -106,7 +106,7 @@ class HighsSolver:
         self.call_seconds = 0.0
         self._cols: FloatArray | None = None  # the last solve's column values, once read
         self._duals: FloatArray | None = None  # and its row duals
-        self._run_started = 0.0  # perf_counter() at the start of the last warm run()
+        self._run_started = 0.0  # perf_counter() where the last warm solve's retry budget starts
 
     def set_row_bounds(self, rows: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Patch the bounds of the given rows (scalars broadcast; +-inf means no bound).
