@@ -74,12 +74,18 @@ def test_review_drops_rows_not_binding_for_keep_reviews_reviews() -> None:
     assert rows.in_lp.tolist() == [True, False]
 
 
-def test_check_reports_violated_cuts_outside_the_lp_only() -> None:
-    pool = pool_of([0.0, 10.0, 20.0], [[1.0], [-1.0], [-1.0]])
+def rows_without_cut_1() -> CutRows:
+    """The rows of an LP holding cuts 0 and 2 of a 3-cut pool, not cut 1."""
     rows = CutRows(first_row=0)
     rows.appended(3)
     rows.in_lp[:] = [True, False, True]
     rows.members = np.array([0, 2])
+    return rows
+
+
+def test_check_reports_violated_cuts_outside_the_lp_only() -> None:
+    pool = pool_of([0.0, 10.0, 20.0], [[1.0], [-1.0], [-1.0]])
+    rows = rows_without_cut_1()
     # at x = 2, theta = 2: cut 1 (value 8) and cut 2 (value 18) are violated; 2 is in the LP
     solves, cuts = rows.check(pool, np.array([[2.0, 2.0]]))
     assert solves.tolist() == [0] and cuts.tolist() == [1]
@@ -88,23 +94,18 @@ def test_check_reports_violated_cuts_outside_the_lp_only() -> None:
 
 
 def test_a_batch_check_applies_the_tolerances_like_a_single_one() -> None:
-    """The batch path computes both tolerance bounds at once; decisions at their edges must be
-    those of the one-solution path."""
+    """Several solutions checked at once (the backward pass) and one at a time (its own code
+    path) decide alike at the edges of the tolerances."""
     pool = pool_of([0.0, 10.0, 20.0], [[1.0], [-1.0], [-1.0]])
-    rows = CutRows(first_row=0)
-    rows.appended(3)
-    rows.in_lp[:] = [True, False, True]
-    rows.members = np.array([0, 2])
+    rows = rows_without_cut_1()
     high = 8.0 - cut_pool.VIOLATION_ABS - cut_pool.VIOLATION_REL * 9.0  # cut 1 at x = 2
     points = np.array([[2.0, 2.0], [2.0, 8.0 - 1e-9], [2.0, high * (1 - 1e-15)], [2.0, 8.0]])
     solves, cuts = rows.check(pool, points)
     assert solves.tolist() == [0, 2] and cuts.tolist() == [1]
     for k, point in enumerate(points):  # the same answer one solution at a time
-        one = CutRows(first_row=0)
-        one.appended(3)
-        one.in_lp[:] = [True, False, True]
-        one.members = np.array([0, 2])
-        assert one.check(pool, point[None, :])[1].tolist() == ([1] if k in (0, 2) else [])
+        assert rows_without_cut_1().check(pool, point[None, :])[1].tolist() == (
+            [1] if k in (0, 2) else []
+        )
 
 
 def test_select_gathers_alpha_pi_and_target_of_the_cuts_asked_for() -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from highs_helpers import fresh_python
 
 from cobre_core.examples import build_example
 from cobre_core.examples.writer import write_case_files
 from cobre_core.solver import highs_api, highs_capi
+from cobre_core.solver.highs_solver import HIGHS_VERSION
 from cobre_core.study_runs import train
 
 needs_c = pytest.mark.skipif(
@@ -43,7 +45,7 @@ def test_the_c_api_is_the_default_when_highspy_ships_the_library(
     assert highs_api.api_name() == "c"
     assert isinstance(highs_api.new_highs(), highs_capi.CHighs)
     lib = highs_capi.library()
-    assert lib is not None and lib.calls.Highs_version().decode() == _highspy_version()
+    assert lib is not None and lib.calls.Highs_version().decode() == HIGHS_VERSION
 
 
 @needs_c
@@ -51,9 +53,6 @@ def test_the_c_api_is_the_default_when_highspy_ships_the_library(
 def test_the_c_api_runs_the_very_library_highspy_loaded() -> None:
     """A wheel may carry two copies of the library file; loading the other copy would put a
     second HiGHS in memory (its own task scheduler and banner flag)."""
-    import subprocess
-    import sys
-
     script = (
         "from cobre_core.solver import highs_api\n"
         "from cobre_core.solver.highs_capi import CHighs\n"
@@ -61,21 +60,10 @@ def test_the_c_api_runs_the_very_library_highspy_loaded() -> None:
         "maps = open('/proc/self/maps').read().splitlines()\n"
         "print('\\n'.join(sorted({l.split()[-1] for l in maps if 'libhighs' in l})))\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60
-    )
-    assert out.returncode == 0, out.stderr
-    files = out.stdout.split()
+    files = fresh_python(script, timeout=60).split()
     assert len(files) == 1
     lib = highs_capi.library()
     assert lib is not None and Path(files[0]) == lib.path
-
-
-def _highspy_version() -> str:
-    from cobre_core.solver.highs_solver import HIGHS_VERSION
-
-    return HIGHS_VERSION
 
 
 @needs_c

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from highs_helpers import fresh_python, small_lp
 
-from cobre_core.solver import HighsSolver, LpBuilder, LpStatus, highs_api, highs_capi
+from cobre_core.solver import HighsSolver, LpStatus, highs_api, highs_capi
 from cobre_core.solver.lp_builder import INF
 
 
@@ -23,17 +24,8 @@ def api(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     return request.param
 
 
-def _lp() -> HighsSolver:
-    """min x + 2y  s.t.  x + y >= r0 (row 0),  x - y <= r1 (row 1),  0 <= x <= 10,  0 <= y <= 10."""
-    b = LpBuilder()
-    cols = b.add_columns(2, 0.0, 10.0, [1.0, 2.0])
-    b.add_rows(1, 3.0, INF, [0, 0], cols, [1.0, 1.0])
-    b.add_rows(1, -INF, 1.0, [0, 0], cols, [1.0, -1.0])
-    return HighsSolver(b.build())
-
-
 def test_solve_and_selective_reads_match_full_vectors() -> None:
-    s = _lp()
+    s = small_lp()
     assert s.solve() == LpStatus.OPTIMAL
     x, y = s.solution()
     assert s.objective() == pytest.approx(4.0)  # x = 2, y = 1
@@ -44,7 +36,7 @@ def test_solve_and_selective_reads_match_full_vectors() -> None:
 
 
 def test_bound_patches_accept_scalars_arrays_and_infinity() -> None:
-    s = _lp()
+    s = small_lp()
     s.set_row_bounds(np.array([0], dtype=np.int32), np.array([5.0]), np.array([INF]))
     s.set_row_bounds([1], -INF, INF)  # scalars broadcast; the row becomes free
     assert s.solve() == LpStatus.OPTIMAL
@@ -55,7 +47,7 @@ def test_bound_patches_accept_scalars_arrays_and_infinity() -> None:
 
 
 def test_infeasible_patch_reports_status() -> None:
-    s = _lp()
+    s = small_lp()
     s.set_row_bounds([0], 25.0, INF)  # x + y <= 20 at most
     assert s.solve_with_retries() == LpStatus.INFEASIBLE
     s.set_row_bounds([0], 3.0, INF)  # options restored: the next warm solve works
@@ -74,14 +66,14 @@ def _series(s: HighsSolver, values: list[float], first: int = 0) -> tuple[int, n
 
 
 def test_solve_series_fixes_rows_solves_in_order_and_stops_at_a_failure() -> None:
-    s = _lp()
+    s = small_lp()
     # x + y = 5: x = 3, y = 2 (x - y <= 1); x + y = 3: x = 2, y = 1; then infeasible (> 20)
     j, objs, cols, duals = _series(s, [5.0, 3.0, 25.0, 4.0])
     assert j == 2 and s.solves == 3  # the failed solve counts, the one after it is not made
     assert objs[:2].tolist() == pytest.approx([7.0, 4.0])
     assert cols[:2].tolist() == [pytest.approx([3.0, 2.0]), pytest.approx([2.0, 1.0])]
     assert np.isnan(objs[2:]).all() and np.isnan(cols[2:]).all() and np.isnan(duals[2:]).all()
-    one = _lp()  # each solve's values are those of the same solve made alone
+    one = small_lp()  # each solve's values are those of the same solve made alone
     one.fix_rows(np.array([0], dtype=np.int32), np.array([3.0]))
     assert one.solve() == LpStatus.OPTIMAL
     assert duals[1].tolist() == one.row_duals().tolist()
@@ -90,7 +82,7 @@ def test_solve_series_fixes_rows_solves_in_order_and_stops_at_a_failure() -> Non
 
 
 def test_solve_series_starts_at_first_and_reports_success_with_the_length() -> None:
-    s = _lp()
+    s = small_lp()
     j, objs, cols, _ = _series(s, [25.0, 5.0, 3.0], first=1)
     assert np.isnan(cols[0]).all() and cols[1].tolist() == pytest.approx([3.0, 2.0])
     assert j == 3 and s.solves == 2 and np.isnan(objs[0])
@@ -99,7 +91,7 @@ def test_solve_series_starts_at_first_and_reports_success_with_the_length() -> N
 
 def test_solve_series_refuses_buffers_of_the_wrong_size() -> None:
     """The C API writes without bounds checks, so the sizes are checked before any solve."""
-    s = _lp()
+    s = small_lp()
     rows = np.array([0], dtype=np.int32)
     with pytest.raises(ValueError):
         s.solve_series(rows, np.ones((2, 1)), 0, np.zeros(2), np.zeros((2, 2)), np.zeros((2, 1)))
@@ -112,7 +104,7 @@ def test_solve_series_refuses_buffers_of_the_wrong_size() -> None:
 def test_recover_goes_on_as_solve_with_retries_after_the_first_solve(attempts: int) -> None:
     """A failed series solve + recover makes the same attempts as solve_with_retries: the
     series' solve is the first of them."""
-    fast, slow = _lp(), _lp()
+    fast, slow = small_lp(), small_lp()
     assert _series(fast, [25.0])[0] == 0
     assert fast.recover(max_attempts=attempts) == LpStatus.INFEASIBLE
     slow.fix_rows(np.array([0], dtype=np.int32), np.array([25.0]))
@@ -124,14 +116,14 @@ def test_recover_goes_on_as_solve_with_retries_after_the_first_solve(attempts: i
 
 @pytest.mark.parametrize("attempts", [1, 2, 3, 5])
 def test_retries_stop_at_the_attempt_limit(attempts: int) -> None:
-    s = _lp()
+    s = small_lp()
     s.set_row_bounds([0], 25.0, INF)  # infeasible: every rung of the ladder fails
     assert s.solve_with_retries(max_attempts=attempts) == LpStatus.INFEASIBLE
     assert s.solves == attempts
 
 
 def test_retries_stop_when_the_time_budget_is_spent() -> None:
-    s = _lp()
+    s = small_lp()
     s.set_row_bounds([0], 25.0, INF)
     assert s.solve_with_retries(max_attempts=5, time_budget_seconds=0.0) == LpStatus.INFEASIBLE
     assert s.solves == 1
@@ -140,32 +132,22 @@ def test_retries_stop_when_the_time_budget_is_spent() -> None:
 def test_solves_after_another_highs_started_the_scheduler_with_other_threads() -> None:
     """HiGHS's task scheduler is process-wide and sized by the first run; a default-options
     ``Highs`` (all cores) started first must not make every stage solve fail."""
-    import subprocess
-    import sys
-
     script = (
         "import highspy, numpy as np\n"
         "h = highspy.Highs(); h.setOptionValue('output_flag', False)\n"
         "h.setOptionValue('threads', 2); h.addVars(1, np.zeros(1), np.ones(1)); h.run()\n"
-        "from tests.solver.test_highs_solver import _lp\n"
+        "from tests.solver.highs_helpers import small_lp\n"
         "from cobre_core.solver import LpStatus\n"
-        "s = _lp(); assert s.solve() == LpStatus.OPTIMAL, s.status_text()\n"
+        "s = small_lp(); assert s.solve() == LpStatus.OPTIMAL, s.status_text()\n"
         "assert abs(s.objective() - 4.0) < 1e-9\n"
-        "t = _lp(); assert t.solve() == LpStatus.OPTIMAL\n"
+        "t = small_lp(); assert t.solve() == LpStatus.OPTIMAL\n"
         "print('ok')\n"
     )
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    out = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().endswith("ok")
+    assert fresh_python(script).strip().endswith("ok")
 
 
 def test_time_inside_highs_is_split_between_run_and_the_other_calls() -> None:
-    s = _lp()
+    s = small_lp()
     assert s.solve_seconds == 0.0 and s.call_seconds == 0.0
     s.fix_rows(np.array([0], dtype=np.int32), np.array([5.0]))
     patched = s.call_seconds
@@ -179,15 +161,10 @@ def test_time_inside_highs_is_split_between_run_and_the_other_calls() -> None:
 def test_highs_banner_never_reaches_stdout() -> None:
     """Importing the solver module builds the process's first HiGHS instance with fd 1 sent to
     stderr, so no later instance prints HiGHS's start-up banner on stdout."""
-    import subprocess
-    import sys
-
     script = (
         "import highspy\n"
         "from cobre_core.solver.highs_solver import HIGHS_VERSION\n"
         "highspy.Highs()\n"
         "print(HIGHS_VERSION == highspy.Highs().version())\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout == "True\n"
+    assert fresh_python(script, timeout=60) == "True\n"
