@@ -30,6 +30,7 @@ from cobre_core.results.convergence import convergence_table
 from cobre_core.results.policy import Policy, StageCuts
 from cobre_core.results.run_metadata import distribution, now_iso, run_header
 from cobre_core.sddp.cut_selection import selection_from_config
+from cobre_core.sddp.lane_processes import Launch
 from cobre_core.sddp.problem import Problem
 from cobre_core.sddp.risk import case_risk_measures
 from cobre_core.sddp.stopping import IterationLimit, rules_from_config
@@ -233,6 +234,16 @@ def choose_parallel(parallel: str, threads: int, case: Case) -> str:
     return "processes" if solves >= PROCESSES_MIN_SOLVES else "threads"
 
 
+def launch_ahead(parallel: str, threads: int) -> Launch:
+    """Worker processes started before the case loads, when the run may put lanes in processes
+    (:func:`choose_parallel` can only tell once the case is loaded): their start-up, mostly
+    imports, then overlaps the loading (about 0.5 s of a second's start-up here). A run that
+    ends up on threads kills them unused; none are started for 1 worker or off POSIX."""
+    if threads < 2 or parallel not in ("auto", "processes") or os.name != "posix":
+        return Launch(0)
+    return Launch(min(threads, DEFAULT_LANES) - 1)
+
+
 def train(
     case: Case | str | Path,
     config_overrides: Mapping[str, Any] | None = None,
@@ -254,37 +265,43 @@ def train(
     chooses by the run's length (:func:`choose_parallel`).
     """
     started = now_iso()
-    case = resolve_case(case, config_overrides)
     threads = max(1, int(threads or 1))
-    training = case.config.training
-    forward_passes = training.forward_passes or 1
-    problem = Problem(case, lanes=DEFAULT_LANES, multi_cut=training.cut_formulation == "multi")
-    trainer = Trainer(
-        problem,
-        forward_passes,
-        rules_from_config(training),
-        training.stopping_mode,
-        threads=threads,
-        risk=case_risk_measures(case),
-        sampler=sampler_for(problem, "training"),
-        selection=selection_from_config(training.cut_selection),
-        parallel=choose_parallel(parallel, threads, case),
-    )
-    resumed = initialise_policy(case, problem)
-    if output_dir is not None and case.config.exports.stochastic:
-        export_stochastic(case, problem, Path(output_dir))
-    hooks: list[ProgressCallback] = [progress_callback] if progress_callback else []
-    if output_dir is not None and case.config.policy.checkpointing.enabled:
-        hooks.append(
-            checkpointer(case, problem, Path(output_dir) / "policy", policy_from_problem, resumed)
+    with launch_ahead(parallel, threads) as launch:
+        case = resolve_case(case, config_overrides)
+        training = case.config.training
+        forward_passes = training.forward_passes or 1
+        problem = Problem(case, lanes=DEFAULT_LANES, multi_cut=training.cut_formulation == "multi")
+        trainer = Trainer(
+            problem,
+            forward_passes,
+            rules_from_config(training),
+            training.stopping_mode,
+            threads=threads,
+            risk=case_risk_measures(case),
+            sampler=sampler_for(problem, "training"),
+            selection=selection_from_config(training.cut_selection),
+            parallel=choose_parallel(parallel, threads, case),
+            launch=launch,
         )
+        if trainer.parallel != "processes":
+            launch.close()  # started for nothing: the run is on threads
+        resumed = initialise_policy(case, problem)
+        if output_dir is not None and case.config.exports.stochastic:
+            export_stochastic(case, problem, Path(output_dir))
+        hooks: list[ProgressCallback] = [progress_callback] if progress_callback else []
+        if output_dir is not None and case.config.policy.checkpointing.enabled:
+            hooks.append(
+                checkpointer(
+                    case, problem, Path(output_dir) / "policy", policy_from_problem, resumed
+                )
+            )
 
-    def on_iteration(rec: IterationRecord) -> None:
-        for hook in hooks:
-            hook(rec)
+        def on_iteration(rec: IterationRecord) -> None:
+            for hook in hooks:
+                hook(rec)
 
-    t0 = time.perf_counter()
-    outcome = trainer.train(on_iteration, cancel, resume_from=resumed)
+        t0 = time.perf_counter()
+        outcome = trainer.train(on_iteration, cancel, resume_from=resumed)
     last = outcome.history[-1] if outcome.history else None
     result = TrainingResult(
         final_lower_bound=last.lower_bound if last else float("nan"),

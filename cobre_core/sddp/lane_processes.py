@@ -89,7 +89,10 @@ def _worker(conn: _Duplex) -> None:
     try:
         from cobre_core.stochastic.sampling_schemes import sampler_for
 
-        case, lanes, mine, multi_cut, snap = conn.recv()
+        try:
+            case, lanes, mine, multi_cut, snap = conn.recv()
+        except EOFError:  # started ahead (:class:`Launch`) and not needed after all
+            return
         problem = Problem(case, lanes=lanes, multi_cut=multi_cut)
         problem.keep_lanes(mine)
         _replay_cuts(problem, snap)
@@ -218,12 +221,58 @@ def _spawn() -> tuple[subprocess.Popen[bytes], _Duplex]:
     return proc, _Duplex(to_parent_r, to_child_w)
 
 
+class Launch:
+    """Worker interpreters started ahead of their work, so that their start-up (imports, about
+    half a second here) overlaps this process loading the case.
+
+    :class:`ProcessLanes` takes them (:meth:`take`); :meth:`close` stops any that were not taken.
+    Close it once the lanes exist (or it is a context manager), so that an invalid case or a run
+    that ends up on threads leaves no worker behind.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._started: list[tuple[subprocess.Popen[bytes], _Duplex]] = []
+        try:
+            for _ in range(max(0, int(count))):
+                self._started.append(_spawn())
+        except BaseException:
+            self.close()
+            raise
+
+    def __len__(self) -> int:
+        return len(self._started)
+
+    def take(self, count: int) -> list[tuple[subprocess.Popen[bytes], _Duplex]]:
+        """``count`` started workers, or none when fewer were started."""
+        if count > len(self._started):
+            return []
+        taken, self._started = self._started[:count], self._started[count:]
+        return taken
+
+    def close(self) -> None:
+        """Stop the workers not taken. They hold nothing yet, and may still be importing, so
+        they are killed rather than waited for."""
+        for proc, conn in self._started:
+            proc.kill()
+            proc.wait()
+            conn.close()
+        self._started = []
+
+    def __enter__(self) -> Launch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 class ProcessLanes:
     """Lanes of ``problem`` run by ``workers`` processes (see the module docstring): this one,
     which runs the first worker's lanes itself between its messages, and ``workers - 1``
     spawned ones."""
 
-    def __init__(self, problem: Problem, workers: int) -> None:
+    def __init__(self, problem: Problem, workers: int, launch: Launch | None = None) -> None:
+        """``launch`` holds workers started ahead of time, taken when there are enough of
+        them; otherwise the workers start here."""
         from cobre_core.stochastic.sampling_schemes import sampler_for
 
         self.p = problem
@@ -240,14 +289,17 @@ class ProcessLanes:
         self._broken = False
         self._closed = False
         self._pending: list[tuple[Any, ...]] = []  # cut updates not yet sent to the workers
-        self.conns: list[_Duplex] = []
-        self.procs: list[subprocess.Popen[bytes]] = []
+        started = launch.take(len(self.owned)) if launch is not None else []
+        self.procs: list[subprocess.Popen[bytes]] = [proc for proc, _ in started]
+        self.conns: list[_Duplex] = [conn for _, conn in started]
         try:
-            for mine in self.owned:
-                proc, conn = _spawn()  # they start while this process goes on
-                self.procs.append(proc)
-                self.conns.append(conn)
-                self._send(conn, (problem.case, self.lanes, mine, problem.multi_cut, snap))
+            for w, mine in enumerate(self.owned):
+                if w == len(self.conns):  # not started ahead: start it now
+                    proc, conn = _spawn()  # it starts up while this process goes on
+                    self.procs.append(proc)
+                    self.conns.append(conn)
+                msg = (problem.case, self.lanes, mine, problem.multi_cut, snap)
+                self._send(self.conns[w], msg)
             for conn in self.conns:
                 self._reply(conn)
             problem.keep_lanes(local)  # the other lanes live in the workers now

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +32,9 @@ from cobre_core.sddp.risk import Expectation, RiskMeasure
 from cobre_core.sddp.sampling import InSample, ScenarioSampler
 from cobre_core.sddp.stopping import Progress, StoppingRule, check
 from cobre_core.solver.stage_lp import COST_SCALE
+
+if TYPE_CHECKING:
+    from cobre_core.sddp.lane_processes import Launch
 
 FloatArray = NDArray[np.float64]
 
@@ -81,6 +85,7 @@ class Trainer:
         sampler: ScenarioSampler | None = None,
         selection: CutSelection | None = None,
         parallel: str = "threads",
+        launch: Launch | None = None,
     ) -> None:
         """``risk`` is one measure for every stage or one per stage (stage ``t``'s measure
         aggregates its openings into the cut of stage ``t - 1``; stage 0's gives the bound).
@@ -88,7 +93,8 @@ class Trainer:
         ``parallel`` is how ``threads`` workers run the lanes: ``"threads"`` of this process or
         ``"processes"`` (:class:`~cobre_core.sddp.lane_processes.ProcessLanes`; workers then use
         the case's configured training sampler). Results are identical either way. One process
-        worker still helps a server: the solves then never compete with its event loop."""
+        worker still helps a server: the solves then never compete with its event loop.
+        ``launch`` holds worker processes started ahead of time for ``"processes"``."""
         self.p = problem
         self.forward_passes = max(1, int(forward_passes))
         self.rules = list(rules)
@@ -111,6 +117,7 @@ class Trainer:
         self.sampler: ScenarioSampler = sampler or InSample(problem, problem.case.seed)
         self.selection = selection
         self.parallel = parallel
+        self.launch = launch
         self.lp_solves = 0
         self.solve_seconds = 0.0  # inside HiGHS run()
         self.call_seconds = 0.0  # inside the other HiGHS calls
@@ -121,7 +128,7 @@ class Trainer:
         if self.parallel == "processes":
             from cobre_core.sddp.lane_processes import ProcessLanes
 
-            return ProcessLanes(self.p, self.threads)
+            return ProcessLanes(self.p, self.threads, self.launch)
         return ThreadLanes(self.p, self.sampler, self.threads)
 
     # -- the three steps -------------------------------------------------------------------------

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cobre_core.errors import SolverError
+from cobre_core.errors import CobreError, SolverError
 from cobre_core.examples import build_example
 from cobre_core.examples.writer import write_case_files
 from cobre_core.loader import load_case
-from cobre_core.sddp.lane_processes import ProcessLanes
+from cobre_core.sddp.lane_processes import ProcessLanes, _spawn
 from cobre_core.sddp.problem import Problem
-from cobre_core.study_runs import train
+from cobre_core.study_runs import launch_ahead, train
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +170,65 @@ def test_a_problem_keeping_some_lanes_solves_them_as_the_whole_problem_does(regi
             eta = whole.realize(t, x, o)
             assert part.solve_value(lane, t, x, eta) == whole.solve_value(lane, t, x, eta)
     assert part.lp_solves() == whole.lp_solves()
+
+
+class _Recorder:
+    """Wraps :func:`launch_ahead` to keep the worker processes each training started ahead."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import cobre_core.study_runs as runs
+
+        self.procs: list[object] = []
+        real = runs.launch_ahead
+
+        def launch_ahead(parallel: str, threads: int) -> object:
+            launch = real(parallel, threads)
+            self.procs += [proc for proc, _ in launch._started]
+            return launch
+
+        monkeypatch.setattr(runs, "launch_ahead", launch_ahead)
+
+
+def test_workers_started_ahead_run_the_lanes(region: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process run takes the workers started before the case loaded (they end by the stop
+    message, exit code 0) and gives the thread run's bounds."""
+    seen = _Recorder(monkeypatch)
+    cfg = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": 3}]}}
+    procs = train(region, cfg, threads=3, parallel="processes")
+    assert len(seen.procs) == 2
+    assert [p.returncode for p in seen.procs] == [0, 0]  # type: ignore[attr-defined]
+    assert history(procs) == history(train(region, cfg, threads=1, parallel="threads"))
+
+
+def test_a_run_that_ends_up_on_threads_kills_the_workers_started_ahead(
+    region: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _Recorder(monkeypatch)
+    short = {"training": {"stopping_rules": [{"type": "iteration_limit", "limit": 2}]}}
+    res = train(region, short, threads=2)  # "auto": too short for processes
+    assert res.extra["worker_wait_seconds"] == 0.0  # ran on threads
+    assert len(seen.procs) == 1
+    assert seen.procs[0].returncode == -signal.SIGKILL  # type: ignore[attr-defined]
+
+
+def test_an_invalid_case_leaves_no_worker_started_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _Recorder(monkeypatch)
+    with pytest.raises(CobreError):
+        train(tmp_path / "missing", threads=2, parallel="processes")
+    assert len(seen.procs) == 1
+    assert seen.procs[0].returncode is not None  # type: ignore[attr-defined]
+
+
+def test_no_worker_is_started_ahead_for_one_worker_or_threads() -> None:
+    assert len(launch_ahead("processes", 1)) == 0
+    assert len(launch_ahead("threads", 4)) == 0
+    with launch_ahead("auto", 8) as launch:  # at most one worker per lane, this process first
+        assert len(launch) == 3
+
+
+def test_a_worker_whose_pipe_closes_before_any_work_exits_cleanly() -> None:
+    proc, conn = _spawn()
+    conn.close()
+    assert proc.wait(timeout=60) == 0
