@@ -401,3 +401,7 @@ class ProcessLanes:
 
 if __name__ == "__main__":
     _worker(_Duplex(int(sys.argv[1]), int(sys.argv[2])))
+    # Nothing is left to write or release that the OS does not take back: skip the
+    # interpreter's teardown, which the main process would wait for (0.165 s on 4ree).
+    sys.stderr.flush()
+    os._exit(0)

@@ -18,6 +18,7 @@ them. Kinds and their outputs:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple, Protocol
@@ -60,10 +61,19 @@ def owned(
     """Index expressions selecting the entries of each output of ``kind`` that the lanes
     ``mine`` fill (columns of the backward outputs, rows of the others), in increasing order."""
     n = outputs[0].shape[1 if kind == "backward" else 0]
-    picks = np.arange(n)[np.isin(np.arange(n) % lanes, mine)]
+    picks = _picks(tuple(mine), lanes, n)
     if kind == "backward":
         return tuple((slice(None), picks) for _ in outputs)
     return tuple(picks for _ in outputs)
+
+
+@functools.lru_cache(maxsize=64)
+def _picks(mine: tuple[int, ...], lanes: int, n: int) -> NDArray[np.int64]:
+    """Entries ``0 .. n - 1`` that the lanes ``mine`` handle, in increasing order (read-only:
+    a step asks for the same few every time)."""
+    picks = np.flatnonzero(np.isin(np.arange(n) % lanes, mine))
+    picks.flags.writeable = False
+    return picks
 
 
 def _trajectory(
