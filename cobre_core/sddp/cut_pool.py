@@ -18,6 +18,7 @@ threads or processes run the lanes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +37,23 @@ VIOLATION_REL = 1e-9
 BINDING_REL = 1e-6
 # Rows not binding in the solves since this many row reviews ago are dropped.
 KEEP_REVIEWS = 8
+
+
+class CutCheck(NamedTuple):
+    """What :meth:`CutRows.check` found at a batch of solutions (indices into the batch).
+
+    * ``violating``: solves whose solution violates a pool cut outside the LP; re-solve them
+      after adding ``cuts``, the union of those cuts (pool indices).
+    * ``unsupported``: solves with a theta above its lower bound 0 that no row of the LP holds
+      up (none is binding). An optimal solution lowers theta until a row binds, since theta
+      costs, so such a solution is not optimal whatever HiGHS reported: re-solve it from a
+      cold start. HiGHS 1.15.1 was seen to return one after a warm start on a 4ree stage LP,
+      with row activities that no longer matched its columns and theta 20 times the optimum.
+    """
+
+    violating: IntArray
+    cuts: IntArray
+    unsupported: IntArray
 
 
 @dataclass
@@ -167,23 +185,24 @@ class CutRows:
             self.members = self.members[~stale]
         return positions
 
-    def check(self, pool: CutPool, points: FloatArray) -> tuple[IntArray, IntArray]:
-        """Note binding rows at ``m`` solutions and find the pool cuts outside the LP they violate.
+    def check(self, pool: CutPool, points: FloatArray) -> CutCheck:
+        """Note binding rows at ``m`` solutions, find the pool cuts outside the LP they violate,
+        and the solutions whose thetas no row of the LP holds up.
 
         Row ``j`` of ``points`` ``(m, dim + k)`` is what solve ``j`` read: the outgoing state
-        ``x_1 .. x_dim``, then the value of each cut target's theta column (``k`` of them). Returns
-        the solves whose solution violates a cut outside the LP, and the union of those cuts.
-        Runs after every accepted solve (or batch of solves), so it keeps to a few numpy calls:
-        the pool stores cuts as rows ``(pi, alpha)`` and one product with ``(x, 1)`` evaluates
-        them all.
+        ``x_1 .. x_dim``, then the value of each cut target's theta column (``k`` of them). Runs
+        after every accepted solve (or batch of solves), so it keeps to a few numpy calls: the
+        pool stores cuts as rows ``(pi, alpha)`` and one product with ``(x, 1)`` evaluates them
+        all. See :class:`CutCheck` for what it returns.
         """
         m = points.shape[0]
         self.solves += m
         n = len(pool)
         if n == 0 or m == 0:
-            return _NONE, _NONE
+            return _NO_FINDING
         d = pool.dim
         cut = pool._cut[:n]
+        thetas = points[:, d:]  # (m, k): every theta column a cut of the pool bounds
         if points.shape[1] == d + 1:  # one theta per solve
             if m == 1:
                 return self._check_one(cut, points[0], n)
@@ -200,22 +219,29 @@ class CutRows:
         scale = np.abs(theta)
         scale += 1.0
         members = self.members
+        # thetas above their lower bound 0, which some LP row must then hold up
+        lifted = thetas > BINDING_REL * (np.abs(thetas) + 1.0)
         if members.size:  # stamp LP rows binding in any solve (only rows are ever reviewed)
             low = theta - BINDING_REL * scale
             held = np.take(value, members, axis=1)
             hit = held >= (np.take(low, members, axis=1) if low.shape[1] > 1 else low)
             self.last_used[members[hit.any(axis=0)]] = self.solves
+            if lifted.shape[1] == 1:
+                lifted[:, 0] &= ~hit.any(axis=1)
+            else:  # per theta_o: rows of its own cuts
+                lifted &= (hit @ _one_hot(pool._target[members], lifted.shape[1])) == 0
+        unsupported = lifted.any(axis=1).nonzero()[0] if lifted.any() else _NONE
         high = theta + (VIOLATION_ABS + VIOLATION_REL * scale)
         if high.shape[1] == 1 and not (value.max(axis=1) > high[:, 0]).any():
-            return _NONE, _NONE  # the usual case: nothing is violated
+            return CutCheck(_NONE, _NONE, unsupported)  # the usual case: nothing is violated
         over = value > high
         over &= ~self.in_lp[:n]
         cuts = over.any(axis=0).nonzero()[0]
         if not cuts.size:
-            return _NONE, _NONE
-        return over.any(axis=1).nonzero()[0], cuts
+            return CutCheck(_NONE, _NONE, unsupported)
+        return CutCheck(over.any(axis=1).nonzero()[0], cuts, unsupported)
 
-    def _check_one(self, cut: FloatArray, point: FloatArray, n: int) -> tuple[IntArray, IntArray]:
+    def _check_one(self, cut: FloatArray, point: FloatArray, n: int) -> CutCheck:
         """:meth:`check` of one solution with one theta, on 1-d arrays (the forward pass's case)."""
         d = point.size - 1
         theta = float(point[d])
@@ -224,19 +250,31 @@ class CutRows:
         value = cut @ x  # (n,): alpha + pi . x
         scale = abs(theta) + 1.0
         members = self.members
+        held_up = theta <= BINDING_REL * scale  # at its lower bound 0
         if members.size:
-            self.last_used[members[value[members] >= theta - BINDING_REL * scale]] = self.solves
+            binding = members[value[members] >= theta - BINDING_REL * scale]
+            self.last_used[binding] = self.solves
+            held_up = held_up or binding.size > 0
+        unsupported = _NONE if held_up else _FIRST
         high = theta + (VIOLATION_ABS + VIOLATION_REL * scale)
         if not value.max() > high:
-            return _NONE, _NONE
+            return CutCheck(_NONE, _NONE, unsupported)
         cuts = ((value > high) & ~self.in_lp[:n]).nonzero()[0]
-        return (_FIRST if cuts.size else _NONE), cuts
+        return CutCheck(_FIRST if cuts.size else _NONE, cuts, unsupported)
 
 
 _NONE: IntArray = np.zeros(0, dtype=np.int64)
 _NONE.flags.writeable = False
 _FIRST: IntArray = np.zeros(1, dtype=np.int64)
 _FIRST.flags.writeable = False
+_NO_FINDING = CutCheck(_NONE, _NONE, _NONE)
+
+
+def _one_hot(targets: IntArray, k: int) -> FloatArray:
+    """``(len(targets), k)``: row ``i`` is 1 in column ``targets[i]``."""
+    out = np.zeros((targets.size, k))
+    out[np.arange(targets.size), targets] = 1.0
+    return out
 
 
 def _grown(a: NDArray, shape: tuple[int, ...]) -> NDArray:

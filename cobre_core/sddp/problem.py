@@ -100,6 +100,9 @@ class Problem:
         """
         self.case = case
         self.lazy_cuts = bool(lazy_cuts)
+        # solves redone from a cold start because HiGHS's "optimal" solution was not
+        # (:class:`~cobre_core.sddp.cut_pool.CutCheck`)
+        self.cold_resolves = 0
         self.num_stages = case.num_stages
         self.stage_lps: list[StageLp] = [build_stage_lp(case, t) for t in range(case.num_stages)]
         self.state_dim = case.state_dim
@@ -326,25 +329,50 @@ class Problem:
         context: dict | None,
         opening: int | None = None,
         check: bool = True,
+        cold: bool = False,
     ) -> HighsSolver:
         """Fix ``rows`` to ``values`` (and the noise's column bounds) on stage ``t`` of ``lane``
-        and solve; raise unless optimal (the error names ``context`` and ``opening``).
+        and solve, from a cold start with ``cold``; raise unless optimal (the error names
+        ``context`` and ``opening``).
 
         With lazy cuts and ``check``, pool cuts the solution violates are added and the LP
         re-solved until none is, so the solution is optimal for the LP holding the whole pool.
-        Without ``check`` the caller checks (:meth:`solve_backward_lane`, for a batch at once).
+        A solution whose theta no LP row holds up (:class:`~cobre_core.sddp.cut_pool.CutCheck`)
+        is solved again from a cold start; if that one is no better, the stage fails. Without
+        ``check`` the caller checks (:meth:`solve_backward_lane`, for a batch at once).
         """
         solver = self.solvers[lane][t]
         solver.fix_rows(rows, values)
         slp = self.stage_lps[t]
         if slp.has_col_patch:
             solver.set_col_bounds(*slp.col_patch(eta))  # type: ignore[misc]
+        if cold:
+            solver.forget_basis()
         self._resolve(lane, t, context, opening)
+        cold = False
         while check and self.lazy_cuts and len(self.cuts[t]):
-            missing = self._violated_cuts(lane, t, solver)
-            if not missing.size:
+            point = solver.col_values()[self._check_cols[t]][None, :]
+            found = self.rows[lane][t].check(self.cuts[t], point)
+            if found.unsupported.size:  # not optimal, whatever HiGHS said: once more, cold
+                if cold:
+                    raise self._failure(
+                        lane,
+                        t,
+                        context,
+                        opening,
+                        "HiGHS reported a stage LP optimal whose theta no cut holds up, even "
+                        f"from a cold start, at stage {self.case.calendar[t].stage_id}",
+                        "Report this with the case; the policy would be wrong, so training "
+                        "stops here.",
+                    )
+                self.cold_resolves += 1
+                solver.forget_basis()
+                cold = True
+            elif found.cuts.size:
+                self._readd(lane, t, found.cuts)
+                cold = False
+            else:
                 break
-            self._readd(lane, t, missing)
             self._resolve(lane, t, context, opening)
         return solver
 
@@ -360,19 +388,38 @@ class Problem:
         optimal (the error names ``context`` and ``opening``)."""
         if status == LpStatus.OPTIMAL:
             return
-        solver = self.solvers[lane][t]
+        raise self._failure(
+            lane,
+            t,
+            context,
+            opening,
+            f"stage LP {status.value} at stage {self.case.calendar[t].stage_id}",
+            "Check bounds and penalties: an infeasible stage usually means a hard bound "
+            "(storage, thermal minimum) cannot be met; enable the inflow penalty or "
+            "truncation for negative inflows.",
+        )
+
+    def _failure(
+        self,
+        lane: int,
+        t: int,
+        context: dict | None,
+        opening: int | None,
+        message: str,
+        suggestion: str,
+    ) -> SolverError:
+        """The solver-failure error of stage ``t`` of ``lane``, naming ``context`` and
+        ``opening``."""
         ctx = dict(context or {})
         if opening is not None:
             ctx["opening"] = opening
-        raise SolverError(
+        return SolverError(
             record(
                 ErrorKind.SOLVER_FAILURE,
-                f"stage LP {status.value} at stage {self.case.calendar[t].stage_id}",
-                "Check bounds and penalties: an infeasible stage usually means a hard bound "
-                "(storage, thermal minimum) cannot be met; enable the inflow penalty or "
-                "truncation for negative inflows.",
+                message,
+                suggestion,
                 stage=self.case.calendar[t].stage_id,
-                solver_status=solver.status_text(),
+                solver_status=self.solvers[lane][t].status_text(),
                 **ctx,
             )
         )
@@ -382,11 +429,6 @@ class Problem:
         rows = self._cut_rows(t, *self.cuts[t].select(cuts))
         self.solvers[lane][t].add_rows(*rows)
         self.rows[lane][t].readded(cuts)
-
-    def _violated_cuts(self, lane: int, t: int, solver: HighsSolver) -> NDArray[np.int64]:
-        """Pool cuts of stage ``t`` missing from ``lane``'s LP that its solution violates."""
-        point = solver.col_values()[self._check_cols[t]][None, :]
-        return self.rows[lane][t].check(self.cuts[t], point)[1]
 
     def solve_forward(
         self, lane: int, t: int, state: FloatArray, eta: FloatArray, context: dict | None = None
@@ -475,14 +517,17 @@ class Problem:
         duals = duals[:, self._fix_rows[t]]
         if self.lazy_cuts and len(self.cuts[t]):
             points = cols[:, self._check_cols[t]]
-            redo, missing = self.rows[lane][t].check(self.cuts[t], points)
-            if missing.size:
-                self._readd(lane, t, missing)
-                for j in redo.tolist():
-                    eta = etas[j // m, j % m]
-                    self._solve_at(lane, t, rows, values[j], eta, context, numbers[j % m])
-                    objs[j] = solver.objective()
-                    duals[j] = solver.row_duals_at(self._fix_rows[t])
+            found = self.rows[lane][t].check(self.cuts[t], points)
+            if found.cuts.size:
+                self._readd(lane, t, found.cuts)
+            cold = set(found.unsupported.tolist())
+            self.cold_resolves += len(cold)
+            for j in sorted(cold.union(found.violating.tolist())):
+                eta = etas[j // m, j % m]
+                number = numbers[j % m]
+                self._solve_at(lane, t, rows, values[j], eta, context, number, cold=j in cold)
+                objs[j] = solver.objective()
+                duals[j] = solver.row_duals_at(self._fix_rows[t])
         return objs.reshape(shape), duals.reshape((*shape, self.state_dim))
 
     def solve_value(

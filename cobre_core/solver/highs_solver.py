@@ -246,9 +246,13 @@ class HighsSolver:
         self._h.set_option("threads", _OPTIONS["threads"])  # type: ignore[arg-type]
         return LpStatus.ERROR
 
+    def forget_basis(self) -> None:
+        """Make the next solve start from scratch instead of the last basis."""
+        self._h.clear_solver()
+
     def solve_cold(self) -> LpStatus:
         """Forget the basis and solve from scratch (fallback after a failed warm solve)."""
-        self._h.clear_solver()
+        self.forget_basis()
         return self.solve()
 
     def solve_with_retries(

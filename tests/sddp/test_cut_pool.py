@@ -87,10 +87,10 @@ def test_check_reports_violated_cuts_outside_the_lp_only() -> None:
     pool = pool_of([0.0, 10.0, 20.0], [[1.0], [-1.0], [-1.0]])
     rows = rows_without_cut_1()
     # at x = 2, theta = 2: cut 1 (value 8) and cut 2 (value 18) are violated; 2 is in the LP
-    solves, cuts = rows.check(pool, np.array([[2.0, 2.0]]))
-    assert solves.tolist() == [0] and cuts.tolist() == [1]
+    found = rows.check(pool, np.array([[2.0, 2.0]]))
+    assert found.violating.tolist() == [0] and found.cuts.tolist() == [1]
     # within the tolerance is not a violation
-    assert rows.check(pool, np.array([[2.0, 8.0 - 1e-9]]))[1].tolist() == []
+    assert rows.check(pool, np.array([[2.0, 8.0 - 1e-9]])).cuts.tolist() == []
 
 
 def test_a_batch_check_applies_the_tolerances_like_a_single_one() -> None:
@@ -100,12 +100,50 @@ def test_a_batch_check_applies_the_tolerances_like_a_single_one() -> None:
     rows = rows_without_cut_1()
     high = 8.0 - cut_pool.VIOLATION_ABS - cut_pool.VIOLATION_REL * 9.0  # cut 1 at x = 2
     points = np.array([[2.0, 2.0], [2.0, 8.0 - 1e-9], [2.0, high * (1 - 1e-15)], [2.0, 8.0]])
-    solves, cuts = rows.check(pool, points)
-    assert solves.tolist() == [0, 2] and cuts.tolist() == [1]
+    found = rows.check(pool, points)
+    assert found.violating.tolist() == [0, 2] and found.cuts.tolist() == [1]
     for k, point in enumerate(points):  # the same answer one solution at a time
-        assert rows_without_cut_1().check(pool, point[None, :])[1].tolist() == (
+        assert rows_without_cut_1().check(pool, point[None, :]).cuts.tolist() == (
             [1] if k in (0, 2) else []
         )
+
+
+def test_a_theta_no_lp_row_holds_up_is_reported_in_a_batch_and_alone() -> None:
+    """theta must sit on a binding LP row or at its lower bound 0: anything above is not an
+    optimum (theta costs), whatever HiGHS said. Cut 1 is outside the LP, so it does not count."""
+    pool = pool_of([0.0, 10.0, 20.0], [[1.0], [-1.0], [-1.0]])  # values x, 10 - x, 20 - x
+    points = np.array(
+        [
+            [2.0, 18.0],  # on cut 2 (in the LP)
+            [2.0, 18.0 * (1 + cut_pool.BINDING_REL / 2)],  # on it within the tolerance
+            [2.0, 60.0],  # above every cut: unsupported
+            [25.0, 25.0],  # on cut 0
+            [25.0, 0.0],  # at its lower bound (cut 2 is then violated, but it is in the LP)
+            [25.0, 30.0],  # above cut 0 (25) with no other LP row at 30
+        ]
+    )
+    found = rows_without_cut_1().check(pool, points)
+    assert found.unsupported.tolist() == [2, 5]
+    for k, point in enumerate(points):
+        alone = rows_without_cut_1().check(pool, point[None, :])
+        assert alone.unsupported.tolist() == ([0] if k in (2, 5) else [])
+
+
+def test_each_theta_of_the_multi_cut_needs_a_row_of_its_own_cuts() -> None:
+    """With one theta per opening, a binding row of another opening's cut holds nothing up."""
+    pool = CutPool(dim=1)
+    pool.append(np.array([5.0, 7.0]), np.array([[0.0], [0.0]]), 1, np.array([0, 1]))
+    rows = CutRows(first_row=0)
+    rows.appended(2)
+    points = np.array(
+        [
+            [1.0, 5.0, 7.0],  # each theta on its own cut
+            [1.0, 7.0, 7.0],  # theta_0 at 7: only theta_1's cut binds there
+            [1.0, 5.0, 0.0],  # theta_1 below its cut: a violation, not an unsupported theta
+        ]
+    )
+    found = rows.check(pool, points)
+    assert found.unsupported.tolist() == [1]
 
 
 def test_select_gathers_alpha_pi_and_target_of_the_cuts_asked_for() -> None:
@@ -222,3 +260,78 @@ def test_a_batch_of_backward_solves_redoes_the_ones_that_violate_absent_cuts(
     want, _ = full.solve_backward_lane(lane, t, states, every, {})
     assert objs == pytest.approx(want, rel=1e-9)
     assert rows.members.size > 0  # the violated cuts came back as rows
+
+
+def lift_theta_of_solve(solver: object, theta_col: int, bad: int) -> None:
+    """Make ``solver``'s series of solves report solve ``bad`` (of its first series that
+    reaches it) with theta 1,000 above where HiGHS put it: what HiGHS 1.15.1 was seen to do
+    on a 4ree stage LP after a warm start, under status optimal."""
+    real = solver.solve_series  # type: ignore[attr-defined]
+    done = []
+
+    def series(rows, values, first, objs, cols, duals):  # type: ignore[no-untyped-def]
+        k = real(rows, values, first, objs, cols, duals)
+        if not done and first <= bad < k:
+            cols[bad, theta_col] += 1e3
+            objs[bad] += 1e3
+            done.append(bad)
+        return k
+
+    solver.solve_series = series  # type: ignore[attr-defined]
+
+
+def test_a_backward_solve_whose_theta_no_row_holds_up_is_redone_cold(trained: Problem) -> None:
+    lazy = full_copy(trained, lazy=True)
+    full = full_copy(trained, lazy=False)
+    t, lane = 1, 0
+    lift_theta_of_solve(lazy.solvers[lane][t], lazy.stage_lps[t].layout.theta, bad=1)
+    states = np.array([trained.initial_state, 0.5 * trained.initial_state])
+    objs, duals = lazy.solve_backward_lane(lane, t, states, slice(None), {})
+    want, want_duals = full.solve_backward_lane(lane, t, states, slice(None), {})
+    assert lazy.cold_resolves == 1
+    assert objs == pytest.approx(want, rel=1e-9)
+    assert duals == pytest.approx(want_duals, rel=1e-6, abs=1e-6)
+
+
+def test_a_single_solve_whose_theta_no_row_holds_up_is_redone_cold(trained: Problem) -> None:
+    lazy = full_copy(trained, lazy=True)
+    t, lane = 0, 0
+    solver = lazy.solvers[lane][t]
+    theta = lazy.stage_lps[t].layout.theta
+    real = solver.col_values
+    calls = []
+
+    def col_values():  # type: ignore[no-untyped-def]
+        values = real().copy()
+        if not calls:  # the first read after the solve: the cut check's
+            values[theta] += 1e3
+        calls.append(1)
+        return values
+
+    solver.col_values = col_values  # type: ignore[method-assign]
+    eta = trained.tree.openings[t][0]
+    value = lazy.solve_value(lane, t, lazy.initial_state, eta)
+    want = full_copy(trained, lazy=False).solve_value(lane, t, trained.initial_state, eta)
+    assert lazy.cold_resolves == 1 and len(calls) >= 2
+    assert value == pytest.approx(want, rel=1e-9)
+
+
+def test_a_theta_no_row_holds_up_even_from_a_cold_start_stops_training(trained: Problem) -> None:
+    from cobre_core.errors import SolverError
+
+    lazy = full_copy(trained, lazy=True)
+    t, lane = 0, 0
+    solver = lazy.solvers[lane][t]
+    theta = lazy.stage_lps[t].layout.theta
+    real = solver.col_values
+
+    def col_values():  # type: ignore[no-untyped-def]
+        values = real().copy()
+        values[theta] += 1e3
+        return values
+
+    solver.col_values = col_values  # type: ignore[method-assign]
+    with pytest.raises(SolverError) as err:
+        lazy.solve_value(lane, t, lazy.initial_state, trained.tree.openings[t][0])
+    assert err.value.kind == "SolverFailure"
+    assert "cold start" in str(err.value) and lazy.cold_resolves == 1
