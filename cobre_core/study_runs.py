@@ -320,6 +320,7 @@ def train(
             "solve_seconds": trainer.solve_seconds,
             "highs_call_seconds": trainer.call_seconds,
             "worker_wait_seconds": trainer.wait_seconds,
+            "cold_resolves": trainer.cold_resolves,
             "case": case,
             "cuts_removed": sum(pool.removed for pool in problem.cuts),
             "peak_active": max(

@@ -44,16 +44,17 @@ class CutCheck(NamedTuple):
 
     * ``violating``: solves whose solution violates a pool cut outside the LP; re-solve them
       after adding ``cuts``, the union of those cuts (pool indices).
-    * ``unsupported``: solves with a theta above its lower bound 0 that no row of the LP holds
-      up (none is binding). An optimal solution lowers theta until a row binds, since theta
-      costs, so such a solution is not optimal whatever HiGHS reported: re-solve it from a
-      cold start. HiGHS 1.15.1 was seen to return one after a warm start on a 4ree stage LP,
-      with row activities that no longer matched its columns and theta 20 times the optimum.
+    * ``unsound``: solves whose solution is not optimal for the LP's own rows, whatever HiGHS
+      reported: a theta above its lower bound 0 that no row of the LP holds up (none binds;
+      an optimum lowers theta until one does, since theta costs), or a cut row of the LP
+      violated by more than ``BINDING_REL`` of theta. Re-solve them from a cold start. HiGHS
+      1.15.1 was seen to return the first kind after a warm start on a 4ree stage LP, with row
+      activities that no longer matched its columns and theta 20 times the optimum.
     """
 
     violating: IntArray
     cuts: IntArray
-    unsupported: IntArray
+    unsound: IntArray
 
 
 @dataclass
@@ -230,16 +231,22 @@ class CutRows:
                 lifted[:, 0] &= ~hit.any(axis=1)
             else:  # per theta_o: rows of its own cuts
                 lifted &= (hit @ _one_hot(pool._target[members], lifted.shape[1])) == 0
-        unsupported = lifted.any(axis=1).nonzero()[0] if lifted.any() else _NONE
         high = theta + (VIOLATION_ABS + VIOLATION_REL * scale)
         if high.shape[1] == 1 and not (value.max(axis=1) > high[:, 0]).any():
-            return CutCheck(_NONE, _NONE, unsupported)  # the usual case: nothing is violated
+            # the usual case: nothing is violated
+            return CutCheck(
+                _NONE, _NONE, lifted.any(axis=1).nonzero()[0] if lifted.any() else _NONE
+            )
+        if members.size:  # a row of the LP itself violated: HiGHS's solution is not feasible
+            broken = np.take(value - (theta + BINDING_REL * scale), members, axis=1) > 0
+            lifted[:, 0] |= broken.any(axis=1)
+        unsound = lifted.any(axis=1).nonzero()[0] if lifted.any() else _NONE
         over = value > high
         over &= ~self.in_lp[:n]
         cuts = over.any(axis=0).nonzero()[0]
         if not cuts.size:
-            return CutCheck(_NONE, _NONE, unsupported)
-        return CutCheck(over.any(axis=1).nonzero()[0], cuts, unsupported)
+            return CutCheck(_NONE, _NONE, unsound)
+        return CutCheck(over.any(axis=1).nonzero()[0], cuts, unsound)
 
     def _check_one(self, cut: FloatArray, point: FloatArray, n: int) -> CutCheck:
         """:meth:`check` of one solution with one theta, on 1-d arrays (the forward pass's case)."""
@@ -255,12 +262,13 @@ class CutRows:
             binding = members[value[members] >= theta - BINDING_REL * scale]
             self.last_used[binding] = self.solves
             held_up = held_up or binding.size > 0
-        unsupported = _NONE if held_up else _FIRST
         high = theta + (VIOLATION_ABS + VIOLATION_REL * scale)
         if not value.max() > high:
-            return CutCheck(_NONE, _NONE, unsupported)
+            return CutCheck(_NONE, _NONE, _NONE if held_up else _FIRST)
+        broken = members.size and value[members].max() > theta + BINDING_REL * scale
+        unsound = _FIRST if broken or not held_up else _NONE
         cuts = ((value > high) & ~self.in_lp[:n]).nonzero()[0]
-        return CutCheck(_FIRST if cuts.size else _NONE, cuts, unsupported)
+        return CutCheck(_FIRST if cuts.size else _NONE, cuts, unsound)
 
 
 _NONE: IntArray = np.zeros(0, dtype=np.int64)

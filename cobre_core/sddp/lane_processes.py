@@ -377,8 +377,8 @@ class ProcessLanes:
             return self._final_stats
         self._flush(("stats",))
         parts = [lane_stats(self.p), *(self._reply(conn) for conn in self.conns)]
-        solves, run_s, call_s, _ = (sum(column) for column in zip(*parts, strict=True))
-        return LaneStats(solves, run_s, call_s, self._wait_seconds)
+        solves, run_s, call_s, _, cold = (sum(column) for column in zip(*parts, strict=True))
+        return LaneStats(solves, run_s, call_s, self._wait_seconds, cold)
 
     def close(self) -> None:
         if not self._closed and not self._broken:

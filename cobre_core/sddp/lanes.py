@@ -140,17 +140,24 @@ class LaneStats(NamedTuple):
     """LP solves of the lanes and their seconds inside HiGHS: in ``run()``, and in the other
     HiGHS calls (bound patches, cut rows added and deleted, solution copies). ``wait_seconds``
     is how long finished workers waited for the last one at the end of each step, summed over
-    steps (worker processes only; 0 for threads)."""
+    steps (worker processes only; 0 for threads). ``cold_resolves`` counts solves redone from a
+    cold start because HiGHS's "optimal" solution was not (``Problem.cold_resolves``)."""
 
     solves: int
     solve_seconds: float
     call_seconds: float
     wait_seconds: float = 0.0
+    cold_resolves: int = 0
 
 
 def lane_stats(problem: Problem) -> LaneStats:
     """:class:`LaneStats` of the lanes whose LPs ``problem`` holds in this process."""
-    return LaneStats(problem.lp_solves(), problem.solve_seconds(), problem.call_seconds())
+    return LaneStats(
+        problem.lp_solves(),
+        problem.solve_seconds(),
+        problem.call_seconds(),
+        cold_resolves=problem.cold_resolves,
+    )
 
 
 class LaneRunner(Protocol):

@@ -353,7 +353,7 @@ class Problem:
         while check and self.lazy_cuts and len(self.cuts[t]):
             point = solver.col_values()[self._check_cols[t]][None, :]
             found = self.rows[lane][t].check(self.cuts[t], point)
-            if found.unsupported.size:  # not optimal, whatever HiGHS said: once more, cold
+            if found.unsound.size:  # not optimal, whatever HiGHS said: once more, cold
                 if cold:
                     raise self._failure(
                         lane,
@@ -520,7 +520,7 @@ class Problem:
             found = self.rows[lane][t].check(self.cuts[t], points)
             if found.cuts.size:
                 self._readd(lane, t, found.cuts)
-            cold = set(found.unsupported.tolist())
+            cold = set(found.unsound.tolist())
             self.cold_resolves += len(cold)
             for j in sorted(cold.union(found.violating.tolist())):
                 eta = etas[j // m, j % m]

@@ -122,6 +122,7 @@ class Trainer:
         self.solve_seconds = 0.0  # inside HiGHS run()
         self.call_seconds = 0.0  # inside the other HiGHS calls
         self.wait_seconds = 0.0  # worker processes idle at step ends (LaneStats.wait_seconds)
+        self.cold_resolves = 0  # HiGHS "optima" that were not, solved again cold
         self.visited: list[list[FloatArray]] = [[] for _ in range(problem.num_stages)]
 
     def _lane_runner(self) -> LaneRunner:
@@ -292,7 +293,8 @@ class Trainer:
         finally:
             try:
                 stats = lanes.stats()
-                self.lp_solves, self.solve_seconds, self.call_seconds, self.wait_seconds = stats
+                self.lp_solves, self.solve_seconds, self.call_seconds = stats[:3]
+                self.wait_seconds, self.cold_resolves = stats[3:]
             finally:
                 lanes.close()
             out.wall_seconds = time.perf_counter() - start

@@ -18,6 +18,7 @@ from extensive_form import solve_extensive_form
 
 from cobre_core.sddp import cut_pool
 from cobre_core.sddp.cut_pool import CutPool, CutRows
+from cobre_core.sddp.lanes import lane_stats
 from cobre_core.sddp.problem import Problem
 from cobre_core.sddp.stopping import IterationLimit
 from cobre_core.sddp.training import Trainer
@@ -108,25 +109,36 @@ def test_a_batch_check_applies_the_tolerances_like_a_single_one() -> None:
         )
 
 
-def test_a_theta_no_lp_row_holds_up_is_reported_in_a_batch_and_alone() -> None:
-    """theta must sit on a binding LP row or at its lower bound 0: anything above is not an
-    optimum (theta costs), whatever HiGHS said. Cut 1 is outside the LP, so it does not count."""
+def test_a_solution_not_optimal_for_the_lps_own_rows_is_unsound_in_a_batch_and_alone() -> None:
+    """theta must sit on a binding LP row or at its lower bound 0 (theta costs, so an optimum
+    lowers it until one binds), and no LP row may be violated beyond BINDING_REL: otherwise the
+    solution is unsound whatever HiGHS said. Cut 1 is outside the LP, so it counts for neither."""
     pool = pool_of([0.0, 10.0, 20.0], [[1.0], [-1.0], [-1.0]])  # values x, 10 - x, 20 - x
     points = np.array(
         [
             [2.0, 18.0],  # on cut 2 (in the LP)
             [2.0, 18.0 * (1 + cut_pool.BINDING_REL / 2)],  # on it within the tolerance
-            [2.0, 60.0],  # above every cut: unsupported
+            [2.0, 60.0],  # above every cut: nothing holds theta up
             [25.0, 25.0],  # on cut 0
-            [25.0, 0.0],  # at its lower bound (cut 2 is then violated, but it is in the LP)
             [25.0, 30.0],  # above cut 0 (25) with no other LP row at 30
+            [25.0, 20.0],  # below cut 0, a row of the LP
+            [2.0, 18.0 * (1 - 2 * cut_pool.BINDING_REL)],  # just below cut 2, beyond tolerance
         ]
     )
     found = rows_without_cut_1().check(pool, points)
-    assert found.unsupported.tolist() == [2, 5]
+    assert found.unsound.tolist() == [2, 4, 5, 6]
     for k, point in enumerate(points):
         alone = rows_without_cut_1().check(pool, point[None, :])
-        assert alone.unsupported.tolist() == ([0] if k in (2, 5) else [])
+        assert alone.unsound.tolist() == ([0] if k in (2, 4, 5, 6) else [])
+
+
+def test_theta_at_its_lower_bound_needs_no_row() -> None:
+    rows = CutRows(first_row=0)
+    rows.appended(1)
+    pool = pool_of([-5.0], [[1.0]])  # x - 5: below 0 at x = 2
+    assert rows.check(pool, np.array([[2.0, 0.0], [2.0, 0.0]])).unsound.tolist() == []
+    assert rows.check(pool, np.array([[2.0, 0.0]])).unsound.tolist() == []
+    assert rows.check(pool, np.array([[2.0, 1.0]])).unsound.tolist() == [0]
 
 
 def test_each_theta_of_the_multi_cut_needs_a_row_of_its_own_cuts() -> None:
@@ -139,11 +151,10 @@ def test_each_theta_of_the_multi_cut_needs_a_row_of_its_own_cuts() -> None:
         [
             [1.0, 5.0, 7.0],  # each theta on its own cut
             [1.0, 7.0, 7.0],  # theta_0 at 7: only theta_1's cut binds there
-            [1.0, 5.0, 0.0],  # theta_1 below its cut: a violation, not an unsupported theta
+            [1.0, 5.0, 0.0],  # theta_1 below its cut, a row of the LP
         ]
     )
-    found = rows.check(pool, points)
-    assert found.unsupported.tolist() == [1]
+    assert rows.check(pool, points).unsound.tolist() == [1, 2]
 
 
 def test_select_gathers_alpha_pi_and_target_of_the_cuts_asked_for() -> None:
@@ -288,7 +299,7 @@ def test_a_backward_solve_whose_theta_no_row_holds_up_is_redone_cold(trained: Pr
     states = np.array([trained.initial_state, 0.5 * trained.initial_state])
     objs, duals = lazy.solve_backward_lane(lane, t, states, slice(None), {})
     want, want_duals = full.solve_backward_lane(lane, t, states, slice(None), {})
-    assert lazy.cold_resolves == 1
+    assert lazy.cold_resolves == 1 and lane_stats(lazy).cold_resolves == 1
     assert objs == pytest.approx(want, rel=1e-9)
     assert duals == pytest.approx(want_duals, rel=1e-6, abs=1e-6)
 

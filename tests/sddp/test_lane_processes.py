@@ -61,6 +61,7 @@ def test_processes_match_threads_exactly(region: Path, training: dict) -> None:
     # finished workers wait for the last one at every step; threads report no such wait
     assert 0 < procs.extra["worker_wait_seconds"] < procs.wall_time_ms / 1000
     assert threads.extra["worker_wait_seconds"] == 0.0
+    assert procs.extra["cold_resolves"] == threads.extra["cold_resolves"]
     assert procs.total_cuts == threads.total_cuts
     for a, b in zip(procs.policy.stages, threads.policy.stages, strict=True):
         assert np.array_equal(a.intercepts, b.intercepts)
