@@ -188,7 +188,7 @@ class CutRows:
 
     def check(self, pool: CutPool, points: FloatArray) -> CutCheck:
         """Note binding rows at ``m`` solutions, find the pool cuts outside the LP they violate,
-        and the solutions whose thetas no row of the LP holds up.
+        and the solutions that are not optimal for the LP's own rows (unsound).
 
         Row ``j`` of ``points`` ``(m, dim + k)`` is what solve ``j`` read: the outgoing state
         ``x_1 .. x_dim``, then the value of each cut target's theta column (``k`` of them). Runs
@@ -239,7 +239,7 @@ class CutRows:
             )
         if members.size:  # a row of the LP itself violated: HiGHS's solution is not feasible
             broken = np.take(value - (theta + BINDING_REL * scale), members, axis=1) > 0
-            lifted[:, 0] |= broken.any(axis=1)
+            lifted[:, 0] |= broken.any(axis=1)  # (column 0 stands for the whole solve here)
         unsound = lifted.any(axis=1).nonzero()[0] if lifted.any() else _NONE
         over = value > high
         over &= ~self.in_lp[:n]

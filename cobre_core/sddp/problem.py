@@ -337,9 +337,9 @@ class Problem:
 
         With lazy cuts and ``check``, pool cuts the solution violates are added and the LP
         re-solved until none is, so the solution is optimal for the LP holding the whole pool.
-        A solution whose theta no LP row holds up (:class:`~cobre_core.sddp.cut_pool.CutCheck`)
-        is solved again from a cold start; if that one is no better, the stage fails. Without
-        ``check`` the caller checks (:meth:`solve_backward_lane`, for a batch at once).
+        An unsound solution (:class:`~cobre_core.sddp.cut_pool.CutCheck`) is solved again from
+        a cold start; if a cold solution is unsound too, the stage fails. Without ``check`` the
+        caller checks (:meth:`solve_backward_lane`, for a batch at once).
         """
         solver = self.solvers[lane][t]
         solver.fix_rows(rows, values)
@@ -349,7 +349,6 @@ class Problem:
         if cold:
             solver.forget_basis()
         self._resolve(lane, t, context, opening)
-        cold = False
         while check and self.lazy_cuts and len(self.cuts[t]):
             point = solver.col_values()[self._check_cols[t]][None, :]
             found = self.rows[lane][t].check(self.cuts[t], point)
@@ -360,8 +359,9 @@ class Problem:
                         t,
                         context,
                         opening,
-                        "HiGHS reported a stage LP optimal whose theta no cut holds up, even "
-                        f"from a cold start, at stage {self.case.calendar[t].stage_id}",
+                        "HiGHS reported a stage LP optimal for a solution that is not (theta "
+                        "above every cut row, or a cut row violated), even from a cold start, "
+                        f"at stage {self.case.calendar[t].stage_id}",
                         "Report this with the case; the policy would be wrong, so training "
                         "stops here.",
                     )
