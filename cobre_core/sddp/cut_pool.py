@@ -203,7 +203,8 @@ class CutRows:
             return _NO_FINDING
         d = pool.dim
         cut = pool._cut[:n]
-        thetas = points[:, d:]  # (m, k): every theta column a cut of the pool bounds
+        # (m, k): every theta column a cut of the pool bounds, viewed before points is copied
+        thetas = points[:, d:]
         if points.shape[1] == d + 1:  # one theta per solve
             if m == 1:
                 return self._check_one(cut, points[0], n)

@@ -304,22 +304,30 @@ def test_a_backward_solve_whose_theta_no_row_holds_up_is_redone_cold(trained: Pr
     assert duals == pytest.approx(want_duals, rel=1e-6, abs=1e-6)
 
 
-def test_a_single_solve_whose_theta_no_row_holds_up_is_redone_cold(trained: Problem) -> None:
-    lazy = full_copy(trained, lazy=True)
-    t, lane = 0, 0
-    solver = lazy.solvers[lane][t]
-    theta = lazy.stage_lps[t].layout.theta
+def lift_theta_reads(problem: Problem, lane: int, t: int, every: bool) -> list[int]:
+    """Make the column reads of ``problem``'s stage-``t`` LP on ``lane`` show theta 1,000 too
+    high: the first read only (the cut check's, after the solve), or every one. Returns the
+    list that counts the reads."""
+    solver = problem.solvers[lane][t]
+    theta = problem.stage_lps[t].layout.theta
     real = solver.col_values
-    calls = []
+    calls: list[int] = []
 
     def col_values():  # type: ignore[no-untyped-def]
         values = real().copy()
-        if not calls:  # the first read after the solve: the cut check's
+        if every or not calls:
             values[theta] += 1e3
         calls.append(1)
         return values
 
     solver.col_values = col_values  # type: ignore[method-assign]
+    return calls
+
+
+def test_a_single_solve_whose_theta_no_row_holds_up_is_redone_cold(trained: Problem) -> None:
+    lazy = full_copy(trained, lazy=True)
+    t, lane = 0, 0
+    calls = lift_theta_reads(lazy, lane, t, every=False)
     eta = trained.tree.openings[t][0]
     value = lazy.solve_value(lane, t, lazy.initial_state, eta)
     want = full_copy(trained, lazy=False).solve_value(lane, t, trained.initial_state, eta)
@@ -332,16 +340,7 @@ def test_a_theta_no_row_holds_up_even_from_a_cold_start_stops_training(trained: 
 
     lazy = full_copy(trained, lazy=True)
     t, lane = 0, 0
-    solver = lazy.solvers[lane][t]
-    theta = lazy.stage_lps[t].layout.theta
-    real = solver.col_values
-
-    def col_values():  # type: ignore[no-untyped-def]
-        values = real().copy()
-        values[theta] += 1e3
-        return values
-
-    solver.col_values = col_values  # type: ignore[method-assign]
+    lift_theta_reads(lazy, lane, t, every=True)
     with pytest.raises(SolverError) as err:
         lazy.solve_value(lane, t, lazy.initial_state, trained.tree.openings[t][0])
     assert err.value.kind == "SolverFailure"
